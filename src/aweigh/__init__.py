@@ -1,0 +1,108 @@
+"""aweigh: take a trained model to production and keep it good there.
+
+The Python API is small: ``register`` a model, ``load`` it by reference
+(``"churn@champion"``, ``"churn/3"``, ``"churn"``), list ``models``, move aliases.
+Calls use a registry built from ``Settings`` (``AWEIGH_*`` variables, ``aweigh.toml``,
+or the defaults under ``./.aweigh/``); ``connect`` gives one explicitly.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from aweigh.core.entities import AliasEvent, Model, ModelVersion
+from aweigh.core.errors import AweighError
+from aweigh.core.refs import ModelRef, parse_ref
+from aweigh.registry.loaded import LoadedModel
+from aweigh.registry.service import Registry
+from aweigh.settings import Settings, load_settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AliasEvent",
+    "AweighError",
+    "LoadedModel",
+    "Model",
+    "ModelRef",
+    "ModelVersion",
+    "Registry",
+    "Settings",
+    "__version__",
+    "alias_at",
+    "alias_history",
+    "connect",
+    "load",
+    "models",
+    "parse_ref",
+    "register",
+    "set_alias",
+    "versions",
+]
+
+_lock = threading.Lock()
+_default: Registry | None = None
+
+
+def connect(settings: Settings | None = None, **overrides: Any) -> Registry:
+    """A registry for ``settings`` (default: from the environment), made the default one."""
+    global _default
+    from aweigh.bootstrap import build_registry
+
+    registry = build_registry(settings or load_settings(**overrides))
+    with _lock:
+        if _default is not None:
+            _default.store.close()
+        _default = registry
+    return registry
+
+
+def _registry() -> Registry:
+    global _default
+    with _lock:
+        if _default is None:
+            from aweigh.bootstrap import build_registry
+
+            _default = build_registry(load_settings())
+        return _default
+
+
+def register(model: Any, name: str, **options: Any) -> ModelVersion:
+    """Register ``model`` (an object or a model file) as the next version of ``name``.
+
+    Options: ``sample``, ``training_data``, ``params``, ``metrics``, ``tags``,
+    ``description``, ``author``, ``parent``, ``alias``, ``flavor``, ``task``, ``classes``.
+    """
+    return _registry().register(model, name, **options)
+
+
+def load(ref: str) -> LoadedModel:
+    """Load a version by reference for prediction (its sha256 is checked first)."""
+    return _registry().load(ref)
+
+
+def models() -> list[Model]:
+    """Every registered model, sorted by name."""
+    return _registry().models()
+
+
+def versions(name: str) -> list[ModelVersion]:
+    """Every version of a model, oldest first."""
+    return _registry().versions(name)
+
+
+def set_alias(name: str, alias: str, target: int | str, *, reason: str = "") -> AliasEvent:
+    """Point ``name@alias`` at a version, recording who, when and why."""
+    return _registry().set_alias(name, alias, target, reason=reason)
+
+
+def alias_history(name: str, alias: str | None = None) -> list[AliasEvent]:
+    """Every move of a model's aliases, oldest first."""
+    return _registry().alias_history(name, alias)
+
+
+def alias_at(name: str, alias: str, at: datetime) -> ModelVersion | None:
+    """Which version ``name@alias`` pointed at at time ``at``."""
+    return _registry().alias_at(name, alias, at)

@@ -1,0 +1,1 @@
+"""The ``aweigh`` command line: a thin Typer shell over the services."""

@@ -1,0 +1,1 @@
+"""Core: errors, frozen entities, references, names and clocks. Imports only the stdlib."""

@@ -1,0 +1,203 @@
+"""Frozen entities: the only shape in which registry rows leave a store.
+
+They hold plain values (str, int, float, tuples, read-only mappings) so they can
+cross process boundaries, be cached, and be turned into JSON with ``to_dict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+JSONValue = Any
+TaskKind = Literal["classification", "regression", "other"]
+
+
+def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+class _Entity:
+    """Shared helpers; subclasses are frozen slotted dataclasses."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec(_Entity):
+    """One input column: its name, its dtype in aweigh's small vocabulary, nullability."""
+
+    name: str
+    dtype: str
+    nullable: bool = True
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSpec:
+        return cls(name=str(data["name"]), dtype=str(data["dtype"]),
+                   nullable=bool(data.get("nullable", True)))
+
+
+@dataclass(frozen=True, slots=True)
+class Signature(_Entity):
+    """The input columns a version expects, in order (a data contract replaces it later)."""
+
+    columns: tuple[ColumnSpec, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Signature:
+        data = data or {}
+        return cls(columns=tuple(ColumnSpec.from_dict(c) for c in data.get("columns", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class OutputKind(_Entity):
+    """What a version predicts: class labels (classification) or numbers (regression)."""
+
+    task: TaskKind
+    classes: tuple[JSONValue, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> OutputKind:
+        data = data or {"task": "other"}
+        return cls(task=data.get("task", "other"), classes=tuple(data.get("classes", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class DataFingerprint(_Entity):
+    """Identity of a training table: content hash, row count and column names."""
+
+    sha256: str
+    rows: int
+    columns: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> DataFingerprint | None:
+        if not data:
+            return None
+        return cls(sha256=str(data["sha256"]), rows=int(data["rows"]),
+                   columns=tuple(data["columns"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Model(_Entity):
+    """A named thing that predicts; its versions hold the trained artifacts."""
+
+    name: str
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    latest_version: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", _freeze(self.tags))
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """What a caller gives the store to create a version; the store assigns the number."""
+
+    model_name: str
+    sha256: str
+    flavor: str
+    artifact_size: int
+    signature: Signature = Signature()
+    output: OutputKind = OutputKind(task="other")
+    data_fingerprint: DataFingerprint | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    code_version: str | None = None
+    parent: tuple[str, int] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    author: str = ""
+    runtime: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion(_Entity):
+    """One immutable trained artifact of a model, with everything needed to trust it."""
+
+    model_name: str
+    version: int
+    sha256: str
+    flavor: str
+    artifact_size: int
+    signature: Signature
+    output: OutputKind
+    data_fingerprint: DataFingerprint | None
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    code_version: str | None
+    parent: tuple[str, int] | None
+    tags: Mapping[str, str]
+    description: str
+    author: str
+    runtime: Mapping[str, str]
+    created_at: datetime
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("params", "metrics", "tags", "runtime"):
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model_name}/{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _Entity.to_dict(self)
+        data["parent"] = f"{self.parent[0]}/{self.parent[1]}" if self.parent else None
+        data["ref"] = self.ref
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Alias(_Entity):
+    """Where an alias points now."""
+
+    model_name: str
+    alias: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AliasEvent(_Entity):
+    """One move of an alias: who moved it from what to what, when and why.
+
+    ``from_version`` is None when the alias was created, ``to_version`` None when removed.
+    """
+
+    model_name: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    actor: str
+    reason: str
+    at: datetime
+    seq: int = 0

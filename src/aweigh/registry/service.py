@@ -1,0 +1,344 @@
+"""The registry: the one place that turns models into versions and references into models.
+
+It owns the rules (names, references, alias semantics, what a version records)
+and delegates bytes to an ``ArtifactStore`` and rows to a ``MetadataStore``.
+"""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aweigh.core.clock import Clock, SystemClock
+from aweigh.core.entities import (
+    AliasEvent,
+    ColumnSpec,
+    DataFingerprint,
+    Model,
+    ModelVersion,
+    NewVersion,
+    OutputKind,
+    Signature,
+)
+from aweigh.core.errors import (
+    AweighError,
+    InvalidInputError,
+    NotAModelError,
+    VersionNotFoundError,
+)
+from aweigh.core.names import validate_alias, validate_model_name
+from aweigh.core.refs import ModelRef, parse_ref
+from aweigh.registry.codeversion import git_commit
+from aweigh.registry.loaded import LoadedModel
+from aweigh.registry.signature import as_frame, fingerprint, infer_signature
+from aweigh.runtimes import flavor_for_file, flavor_for_object, get_flavor, load_predictor
+from aweigh.runtimes.base import Flavor
+from aweigh.storage.artifacts.base import ArtifactStore
+from aweigh.storage.base import MetadataStore
+
+DEFAULT_ALIAS = "champion"
+SMOKE_ROWS = 64
+MAX_TEXT = 10_000
+
+
+class Registry:
+    """Register, find, alias, load and delete model versions."""
+
+    def __init__(self, store: MetadataStore, artifacts: ArtifactStore, *, actor: str = "unknown",
+                 clock: Clock | None = None, record_git: bool = True) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.actor = actor
+        self.clock: Clock = clock or SystemClock()
+        self.record_git = record_git
+
+    # -- registering ------------------------------------------------------------
+    def register(
+        self,
+        model: Any,
+        name: str,
+        *,
+        sample: Any = None,
+        flavor: str | None = None,
+        training_data: Any = None,
+        params: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        author: str | None = None,
+        parent: str | None = None,
+        code_version: str | None = None,
+        alias: str | None = None,
+        task: str | None = None,
+        classes: list[Any] | None = None,
+        reason: str = "",
+    ) -> ModelVersion:
+        """Store ``model`` (an object, or a path to a model file) as the next version of ``name``.
+
+        ``sample`` (a few input rows) gives the input signature and is used to check
+        that the stored model predicts; ``training_data`` is fingerprinted for lineage.
+        """
+        validate_model_name(name)
+        if alias is not None:
+            validate_alias(alias)
+        _check_text(description, "description")
+        parent_ref = self._parent(parent)
+        sample_frame = as_frame(sample, "sample") if sample is not None else None
+        data_print = self._fingerprint(training_data)
+        with tempfile.TemporaryDirectory(prefix="aweigh-register-") as tmp:
+            if isinstance(model, str | Path):
+                handler, stored = self._from_file(Path(model), flavor)
+                native = handler.read(stored)
+            else:
+                handler = flavor_for_object(model, flavor)
+                stored = Path(tmp) / f"model{handler.suffix}"
+                handler.save(model, stored)
+                native = model
+            output = _output(handler, native, task, classes)
+            sha, size = self.artifacts.put(stored)
+            predictor = load_predictor(self.artifacts.fetch(sha), handler.name, output)
+            if sample_frame is not None:
+                output = _check_predicts(predictor, sample_frame, output, handler.name)
+        signature = infer_signature(sample_frame) if sample_frame is not None else \
+            _signature_from(native)
+        now = self.clock.now()
+        self.store.create_model(name, now=now, exist_ok=True)
+        version = self.store.create_version(NewVersion(
+            model_name=name, sha256=sha, flavor=handler.name, artifact_size=size,
+            signature=signature, output=output, data_fingerprint=data_print,
+            params=_jsonable(dict(params or {})), metrics=_metrics(metrics),
+            code_version=code_version or (git_commit() if self.record_git else None),
+            parent=parent_ref, tags={str(k): str(v) for k, v in (tags or {}).items()},
+            description=description, author=author or self.actor,
+            runtime={"python": platform.python_version(), **handler.framework_versions()},
+            created_at=now,
+        ))
+        if alias is not None:
+            self.set_alias(name, alias, version.version, reason=reason or "set at registration")
+            version = self.store.get_version(name, version.version)
+        return version
+
+    def _from_file(self, path: Path, flavor: str | None) -> tuple[Flavor, Path]:
+        handler = flavor_for_file(path, flavor)
+        sha, _ = self.artifacts.put(path)
+        return handler, self.artifacts.fetch(sha)
+
+    def _parent(self, parent: str | None) -> tuple[str, int] | None:
+        if parent is None:
+            return None
+        found = self.resolve(parent)
+        return (found.model_name, found.version)
+
+    @staticmethod
+    def _fingerprint(training_data: Any) -> DataFingerprint | None:
+        if training_data is None:
+            return None
+        if isinstance(training_data, DataFingerprint):
+            return training_data
+        return fingerprint(as_frame(training_data, "training data"))
+
+    # -- finding ----------------------------------------------------------------
+    def resolve(self, ref: str | ModelRef) -> ModelVersion:
+        """The version a reference names: ``name/3``, ``name@alias``, or ``name``.
+
+        A bare name means the model's champion, else its latest version.
+        """
+        parsed = parse_ref(ref)
+        if parsed.version is not None:
+            return self.store.get_version(parsed.name, parsed.version)
+        if parsed.alias is not None:
+            target = self.store.get_alias(parsed.name, parsed.alias)
+            return self.store.get_version(parsed.name, target.version)
+        aliases = {a.alias: a.version for a in self.store.list_aliases(parsed.name)}
+        if DEFAULT_ALIAS in aliases:
+            return self.store.get_version(parsed.name, aliases[DEFAULT_ALIAS])
+        return self.store.latest_version(parsed.name)
+
+    def load(self, ref: str | ModelRef) -> LoadedModel:
+        """Load a version for prediction; the artifact is verified against its sha256."""
+        version = self.resolve(ref)
+        path = self.artifacts.fetch(version.sha256)
+        return LoadedModel(version, load_predictor(path, version.flavor, version.output))
+
+    def models(self) -> list[Model]:
+        return self.store.list_models()
+
+    def get_model(self, name: str) -> Model:
+        return self.store.get_model(validate_model_name(name))
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        return self.store.list_versions(validate_model_name(name))
+
+    def aliases(self, name: str) -> dict[str, int]:
+        return {a.alias: a.version for a in self.store.list_aliases(validate_model_name(name))}
+
+    # -- aliases ----------------------------------------------------------------
+    def set_alias(self, name: str, alias: str, target: int | str, *, reason: str = "",
+                  actor: str | None = None, expected: int | None = None,
+                  expect_current: bool = False) -> AliasEvent:
+        """Point ``name@alias`` at a version (a number or a reference to the same model)."""
+        validate_model_name(name)
+        validate_alias(alias)
+        _check_text(reason, "reason")
+        version = self._target_version(name, target)
+        return self.store.set_alias(name, alias, version, actor=actor or self.actor,
+                                    reason=reason, now=self.clock.now(),
+                                    expected_version=expected, expect_current=expect_current)
+
+    def delete_alias(self, name: str, alias: str, *, reason: str = "",
+                     actor: str | None = None) -> AliasEvent:
+        validate_model_name(name)
+        validate_alias(alias)
+        return self.store.delete_alias(name, alias, actor=actor or self.actor, reason=reason,
+                                       now=self.clock.now())
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """Every move of the model's aliases, oldest first."""
+        if alias is not None:
+            validate_alias(alias)
+        return self.store.alias_history(validate_model_name(name), alias)
+
+    def alias_at(self, name: str, alias: str, at: datetime) -> ModelVersion | None:
+        """The version ``name@alias`` pointed at at time ``at`` (None if it did not exist)."""
+        if at.tzinfo is None:
+            raise InvalidInputError("The time must be timezone-aware (e.g. 2026-11-29T10:00Z).")
+        number = self.store.alias_at(validate_model_name(name), validate_alias(alias), at)
+        if number is None:
+            return None
+        try:
+            return self.store.get_version(name, number)
+        except VersionNotFoundError:
+            return None
+
+    def _target_version(self, name: str, target: int | str) -> int:
+        if isinstance(target, int) and not isinstance(target, bool):
+            return target
+        text = str(target)
+        if text.isdigit():
+            return int(text)
+        found = self.resolve(text)
+        if found.model_name != name:
+            raise InvalidInputError(
+                f"An alias of {name!r} must point to one of its own versions; "
+                f"{text!r} is a version of {found.model_name!r}."
+            )
+        return found.version
+
+    # -- deleting ---------------------------------------------------------------
+    def delete_version(self, ref: str) -> ModelVersion:
+        """Delete the version ``ref`` names (``name/3``); refused while an alias points to it."""
+        parsed = parse_ref(ref)
+        if parsed.version is None:
+            raise InvalidInputError(
+                f"Say which version to delete, e.g. '{parsed.name}/3'; {ref!r} does not "
+                "name a version number."
+            )
+        gone = self.store.delete_version(parsed.name, parsed.version)
+        self._collect(gone.sha256)
+        return gone
+
+    def delete_model(self, name: str) -> list[ModelVersion]:
+        """Delete a model and all its versions; refused while it has aliases."""
+        versions = self.store.list_versions(validate_model_name(name))
+        self.store.delete_model(name)
+        for version in versions:
+            self._collect(version.sha256)
+        return versions
+
+    def _collect(self, sha256: str) -> None:
+        """Remove an artifact no version uses any more (artifacts are shared by hash)."""
+        if not self.store.versions_with_sha256(sha256):
+            self.artifacts.delete(sha256)
+
+
+def _output(handler: Flavor, native: Any, task: str | None,
+            classes: list[Any] | None) -> OutputKind:
+    if task is not None and task not in ("classification", "regression", "other"):
+        raise InvalidInputError(
+            f"The 'task' parameter must be 'classification', 'regression' or 'other'. "
+            f"Got {task!r} instead."
+        )
+    if classes is not None:
+        return OutputKind(task="classification", classes=tuple(_plain(c) for c in classes))
+    if task is not None:
+        return OutputKind(task=task)  # type: ignore[arg-type]
+    return handler.infer_output(native) or OutputKind(task="other")
+
+
+def _check_predicts(predictor: Any, sample: pd.DataFrame, output: OutputKind,
+                    flavor: str) -> OutputKind:
+    """Predict on the first sample rows; learn the output kind from them if still unknown."""
+    head = sample.head(SMOKE_ROWS)
+    try:
+        predictions = np.asarray(predictor.predict(head))
+    except AweighError:
+        raise
+    except Exception as exc:
+        raise NotAModelError(
+            f"The {flavor} model failed to predict on the sample ({type(exc).__name__}: "
+            f"{str(exc)[:300]}). Pass a sample with the columns it was trained on.",
+        ) from exc
+    if len(predictions) != len(head):
+        raise NotAModelError(
+            f"The model returned {len(predictions)} predictions for {len(head)} sample rows; "
+            "it must return one per row."
+        )
+    if output.task != "other":
+        return output
+    if predictions.dtype.kind == "f":
+        return OutputKind(task="regression")
+    labels = sorted({_plain(p) for p in predictions.ravel()}, key=str)
+    return OutputKind(task="classification", classes=tuple(labels))
+
+
+def _signature_from(native: Any) -> Signature:
+    names = getattr(native, "feature_names_in_", None)
+    if names is None:
+        return Signature()
+    return Signature(columns=tuple(ColumnSpec(name=str(n), dtype="unknown") for n in names))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _jsonable(value: Any) -> Any:
+    """Params as JSON: numpy scalars unwrapped, NaN/inf and objects kept as their text."""
+    value = _plain(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def _metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in (metrics or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"The metric {key!r} must be a number. Got {value!r} instead.") from exc
+        if not np.isfinite(number):
+            raise InvalidInputError(f"The metric {key!r} is {number}; metrics must be finite.")
+        out[str(key)] = number
+    return out
+
+
+def _check_text(value: str, what: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"The {what} must be a string. Got {type(value).__name__}.")
+    if len(value) > MAX_TEXT:
+        raise InvalidInputError(f"The {what} is {len(value)} characters; use at most {MAX_TEXT}.")

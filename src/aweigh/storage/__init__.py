@@ -1,0 +1,1 @@
+"""Storage: metadata stores (memory, SQL) and artifact stores (local, fsspec)."""

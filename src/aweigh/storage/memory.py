@@ -1,0 +1,182 @@
+"""An in-memory metadata store: for tests, notebooks and throwaway servers."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+
+from aweigh.core.entities import Alias, AliasEvent, Model, ModelVersion, NewVersion
+from aweigh.storage import _errors as err
+from aweigh.storage.base import MetadataStore
+
+
+class MemoryStore(MetadataStore):
+    """Keeps everything in dicts behind one lock; each call is atomic."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._models: dict[str, Model] = {}
+        self._next: dict[str, int] = {}
+        self._versions: dict[str, dict[int, ModelVersion]] = {}
+        self._aliases: dict[str, dict[str, Alias]] = {}
+        self._events: list[AliasEvent] = []
+
+    # -- models -----------------------------------------------------------------
+    def create_model(self, name: str, *, now: datetime, description: str = "",
+                     tags: Mapping[str, str] | None = None, exist_ok: bool = False) -> Model:
+        with self._lock:
+            if name in self._models:
+                if exist_ok:
+                    return self._model(name)
+                raise err.model_exists(name)
+            self._models[name] = Model(name=name, description=description, tags=dict(tags or {}),
+                                       created_at=now, updated_at=now)
+            self._next[name] = 1
+            self._versions[name] = {}
+            self._aliases[name] = {}
+            return self._model(name)
+
+    def get_model(self, name: str) -> Model:
+        with self._lock:
+            return self._model(name)
+
+    def list_models(self) -> list[Model]:
+        with self._lock:
+            return [self._model(n) for n in sorted(self._models)]
+
+    def delete_model(self, name: str) -> None:
+        with self._lock:
+            self._model(name)
+            if self._aliases[name]:
+                raise err.model_aliased(name, list(self._aliases[name]))
+            for table in (self._models, self._next, self._versions, self._aliases):
+                del table[name]  # type: ignore[attr-defined]
+            self._events = [e for e in self._events if e.model_name != name]
+
+    # -- versions ---------------------------------------------------------------
+    def create_version(self, spec: NewVersion) -> ModelVersion:
+        with self._lock:
+            model = self._model(spec.model_name)
+            number = self._next[model.name]
+            created = spec.created_at
+            assert created is not None, "the registry stamps created_at"
+            version = ModelVersion(
+                model_name=model.name, version=number, sha256=spec.sha256, flavor=spec.flavor,
+                artifact_size=spec.artifact_size, signature=spec.signature, output=spec.output,
+                data_fingerprint=spec.data_fingerprint, params=dict(spec.params),
+                metrics=dict(spec.metrics), code_version=spec.code_version, parent=spec.parent,
+                tags=dict(spec.tags), description=spec.description, author=spec.author,
+                runtime=dict(spec.runtime), created_at=created,
+            )
+            self._versions[model.name][number] = version
+            self._next[model.name] = number + 1
+            self._models[model.name] = dataclasses.replace(self._models[model.name],
+                                                           updated_at=created)
+            return version
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        with self._lock:
+            self._model(name)
+            if version not in self._versions[name]:
+                raise err.version_not_found(name, version)
+            return self._with_aliases(self._versions[name][version])
+
+    def latest_version(self, name: str) -> ModelVersion:
+        with self._lock:
+            self._model(name)
+            if not self._versions[name]:
+                raise err.no_versions(name)
+            return self.get_version(name, max(self._versions[name]))
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        with self._lock:
+            self._model(name)
+            return [self._with_aliases(v) for _, v in sorted(self._versions[name].items())]
+
+    def versions_with_sha256(self, sha256: str) -> list[ModelVersion]:
+        with self._lock:
+            return [self._with_aliases(v) for name in sorted(self._versions)
+                    for _, v in sorted(self._versions[name].items()) if v.sha256 == sha256]
+
+    def update_version(self, name: str, version: int, *, description: str | None = None,
+                       tags: Mapping[str, str] | None = None) -> ModelVersion:
+        with self._lock:
+            current = self.get_version(name, version)
+            changed = dataclasses.replace(
+                current,
+                description=current.description if description is None else description,
+                tags={**current.tags, **(tags or {})},
+                aliases=(),
+            )
+            self._versions[name][version] = changed
+            return self._with_aliases(changed)
+
+    def delete_version(self, name: str, version: int) -> ModelVersion:
+        with self._lock:
+            current = self.get_version(name, version)
+            aliased = [a.alias for a in self._aliases[name].values() if a.version == version]
+            if aliased:
+                raise err.version_aliased(name, version, aliased)
+            del self._versions[name][version]
+            return current
+
+    # -- aliases ----------------------------------------------------------------
+    def set_alias(self, name: str, alias: str, version: int, *, actor: str, reason: str,
+                  now: datetime, expected_version: int | None = None,
+                  expect_current: bool = False) -> AliasEvent:
+        with self._lock:
+            self.get_version(name, version)
+            old = self._aliases[name].get(alias)
+            old_version = old.version if old else None
+            if expect_current and old_version != expected_version:
+                raise err.alias_moved(name, alias, expected_version, old_version)
+            self._aliases[name][alias] = Alias(model_name=name, alias=alias, version=version,
+                                               updated_at=now, updated_by=actor)
+            return self._record(name, alias, old_version, version, actor, reason, now)
+
+    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str,
+                     now: datetime) -> AliasEvent:
+        with self._lock:
+            old = self.get_alias(name, alias)
+            del self._aliases[name][alias]
+            return self._record(name, alias, old.version, None, actor, reason, now)
+
+    def get_alias(self, name: str, alias: str) -> Alias:
+        with self._lock:
+            self._model(name)
+            if alias not in self._aliases[name]:
+                raise err.alias_not_found(name, alias)
+            return self._aliases[name][alias]
+
+    def list_aliases(self, name: str) -> list[Alias]:
+        with self._lock:
+            self._model(name)
+            return [a for _, a in sorted(self._aliases[name].items())]
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        with self._lock:
+            self._model(name)
+            return [e for e in self._events
+                    if e.model_name == name and (alias is None or e.alias == alias)]
+
+    # -- helpers ----------------------------------------------------------------
+    def _model(self, name: str) -> Model:
+        if name not in self._models:
+            raise err.model_not_found(name)
+        versions = self._versions[name]
+        return dataclasses.replace(self._models[name],
+                                   latest_version=max(versions) if versions else None)
+
+    def _with_aliases(self, version: ModelVersion) -> ModelVersion:
+        names = tuple(sorted(a.alias for a in self._aliases[version.model_name].values()
+                             if a.version == version.version))
+        return dataclasses.replace(version, aliases=names)
+
+    def _record(self, name: str, alias: str, old: int | None, new: int | None, actor: str,
+                reason: str, now: datetime) -> AliasEvent:
+        event = AliasEvent(model_name=name, alias=alias, from_version=old, to_version=new,
+                           actor=actor, reason=reason, at=now, seq=len(self._events) + 1)
+        self._events.append(event)
+        return event

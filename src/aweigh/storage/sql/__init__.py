@@ -1,0 +1,1 @@
+"""The SQL metadata store (SQLite by default, PostgreSQL to scale out)."""

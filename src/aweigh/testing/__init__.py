@@ -1,0 +1,1 @@
+"""Test support: contract suites every backend passes, and throwaway real servers."""
