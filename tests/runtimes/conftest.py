@@ -13,7 +13,6 @@ from aweigh.core.entities import OutputKind
 from aweigh.runtimes import flavor_for_file, flavor_for_object, load_predictor
 from aweigh.runtimes.base import Predictor
 
-ADULT_TRAIN = Path("/work/shared/data/adult/adult_train.csv")
 TARGET = "income"
 NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
 CATEGORICAL = [
@@ -31,12 +30,12 @@ RoundTrip = Callable[..., tuple[Predictor, OutputKind]]
 
 
 @pytest.fixture(scope="session")
-def adult() -> pd.DataFrame:
-    """3000 rows of Adult (seed 42); text columns as read (pandas 'str'), empty cells as NaN."""
-    if not ADULT_TRAIN.exists():
-        pytest.skip(f"Adult data not found at {ADULT_TRAIN}")
-    frame = pd.read_csv(ADULT_TRAIN)
-    return frame.sample(n=3000, random_state=42).reset_index(drop=True)
+def adult(adult_train: pd.DataFrame) -> pd.DataFrame:
+    """3000 rows of Adult (seed 42); text columns as read (pandas 'str'), empty cells as NaN.
+
+    ``adult_train`` (tests/conftest.py) reads shared/data/adult/adult_train.csv.
+    """
+    return adult_train.sample(n=3000, random_state=42).reset_index(drop=True)
 
 
 @pytest.fixture(scope="session")

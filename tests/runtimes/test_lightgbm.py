@@ -18,7 +18,7 @@ from .conftest import CATEGORICAL, NUMERIC, RoundTrip
 
 
 def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype({c: "category" for c in CATEGORICAL})
+    return frame.astype(dict.fromkeys(CATEGORICAL, "category"))
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_classifier_on_categories_predicts_from_plain_text_columns(
     assert output == OutputKind("classification", ("<=50K", ">50K"))
     expected = classifier.predict(as_categories(features))
     expected_proba = classifier.predict_proba(as_categories(features))
-    text = features.astype({c: object for c in CATEGORICAL})  # object, not category
+    text = features.astype(dict.fromkeys(CATEGORICAL, object))  # object, not category
     for frame in (features, text, as_categories(features)):
         np.testing.assert_array_equal(predictor.predict(frame), expected)
         proba = predictor.predict_proba(frame)  # type: ignore[attr-defined]

@@ -85,11 +85,11 @@ def test_read_gives_back_the_estimator(pipeline: Pipeline, tmp_path: Path) -> No
 
 def test_duck_typed_estimator_is_sklearn_but_boosters_are_not() -> None:
     class Duck:
-        def fit(self, X: pd.DataFrame, y: pd.Series) -> Duck:
+        def fit(self, frame: pd.DataFrame, y: pd.Series) -> Duck:
             return self
 
-        def predict(self, X: pd.DataFrame) -> np.ndarray:
-            return np.zeros(len(X))
+        def predict(self, frame: pd.DataFrame) -> np.ndarray:
+            return np.zeros(len(frame))
 
         def get_params(self, deep: bool = True) -> dict[str, object]:
             return {}

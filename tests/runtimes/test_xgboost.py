@@ -87,7 +87,7 @@ def test_multiclass_booster(features: pd.DataFrame, objective: str, round_trip: 
 def test_categorical_model_takes_text_columns(
     features: pd.DataFrame, labels: pd.Series, round_trip: RoundTrip
 ) -> None:
-    categories = features.astype({c: "category" for c in CATEGORICAL})
+    categories = features.astype(dict.fromkeys(CATEGORICAL, "category"))
     model = xgb.XGBClassifier(
         n_estimators=15, max_depth=3, enable_categorical=True, tree_method="hist", n_jobs=2
     )

@@ -37,20 +37,24 @@ def models_table(models: Sequence[Model], aliases: dict[str, dict[str, int]]) ->
 
 def versions_table(name: str, versions: Sequence[ModelVersion]) -> Table:
     table = Table(title=f"Versions of {name}", title_justify="left")
-    for column in ("version", "aliases", "flavor", "task", "metrics", "sha256", "created",
-                   "author"):
-        table.add_column(column)
+    table.add_column("v", justify="right", no_wrap=True)
+    table.add_column("aliases", min_width=10)
+    table.add_column("flavor", no_wrap=True)
+    table.add_column("metrics", no_wrap=True)
+    table.add_column("sha256", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("author")
     for v in versions:
-        metrics = ", ".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()))
-        table.add_row(str(v.version), ", ".join(v.aliases) or "-", v.flavor, v.output.task,
-                      metrics or "-", v.sha256[:12], _when(v.created_at), v.author)
+        metrics = "\n".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()))
+        table.add_row(str(v.version), "\n".join(v.aliases) or "-", v.flavor, metrics or "-",
+                      v.sha256[:8], v.created_at.strftime("%m-%d %H:%M"), v.author)
     return table
 
 
 def version_table(v: ModelVersion) -> Table:
     table = Table(title=f"{v.ref}", title_justify="left", show_header=False)
     table.add_column("field", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     fp = v.data_fingerprint
     rows: list[tuple[str, str]] = [
         ("aliases", ", ".join(v.aliases) or "-"),

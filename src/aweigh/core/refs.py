@@ -50,7 +50,7 @@ def parse_ref(text: object) -> ModelRef:
     version: int | None = None
     if match["version"] is not None:
         raw = match["version"]
-        if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
             raise InvalidReferenceError(
                 f"The version in {text!r} must be a positive whole number like 'name/3'. "
                 f"Got {raw!r}."

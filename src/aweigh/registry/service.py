@@ -221,7 +221,7 @@ class Registry:
         if isinstance(target, int) and not isinstance(target, bool):
             return target
         text = str(target)
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         found = self.resolve(text)
         if found.model_name != name:

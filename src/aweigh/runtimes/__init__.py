@@ -69,8 +69,8 @@ def _detect(obj: Any) -> Flavor | None:
 
 def flavor_for_object(obj: Any, hint: str | None = None) -> Flavor:
     """The flavor of the in-memory model ``obj``: ``hint`` checked, or the first that matches."""
-    detected = _detect(obj)
     if hint is None:
+        detected = _detect(obj)
         if detected is None:
             kinds = "; ".join(f"{n} ({_KINDS[n]})" for n in FLAVORS)
             raise UnsupportedFlavorError(
@@ -82,6 +82,7 @@ def flavor_for_object(obj: Any, hint: str | None = None) -> Flavor:
     flavor = get_flavor(hint)
     if flavor.matches_object(obj):
         return flavor
+    detected = _detect(obj)
     advice = (
         f" It looks like a '{detected.name}' model: pass flavor '{detected.name}' or none."
         if detected is not None

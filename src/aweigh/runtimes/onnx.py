@@ -117,7 +117,8 @@ class _Session:
             keys = list(out[0]) if out else list(self.classes)
             if self.classes and set(self.classes) == set(keys):
                 keys = list(self.classes)
-            return np.array([[row[k] for k in keys] for row in out], dtype=np.float32)
+            rows = [[row[k] for k in keys] for row in out]
+            return np.array(rows, dtype=np.float32).reshape(len(out), len(keys))
         return np.asarray(out)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

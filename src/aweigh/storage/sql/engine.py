@@ -90,7 +90,16 @@ def build_engine(url: str, *, busy_timeout_s: float = 5.0, pool_size: int = 5) -
 def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"Cannot create the folder {str(folder)!r} for the SQLite store "
+                f"{safe_url(url)!r}: {exc.strerror or exc}. Choose a writable path in "
+                "AWEIGH_STORE_URL or AWEIGH_HOME.",
+                {"url": safe_url(url)},
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s,
                                               "check_same_thread": False})
 
