@@ -208,9 +208,8 @@ def test_two_processes_compare_and_set_exactly_one_wins(store: SqlStore, db_url:
     assert store.get_alias("churn", "champion").version == history[1].to_version
 
 
-def test_two_processes_registering_get_distinct_version_numbers(store: SqlStore,
-                                                                db_url: str) -> None:
-    store.create_model("churn", now=T0)
+def test_two_processes_registering_a_new_model_get_distinct_version_numbers(
+        store: SqlStore, db_url: str) -> None:
     numbers = _race(concurrency.create_versions, [(db_url, "churn", 10), (db_url, "churn", 10)])
     assert sorted(numbers[0] + numbers[1]) == list(range(1, 21))
 

@@ -90,6 +90,8 @@ class Registry:
             validate_alias(alias)
         _check_text(description, "description")
         parent_ref = self._parent(parent)
+        clean_params, clean_metrics = _jsonable(dict(params or {})), _metrics(metrics)
+        clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
         sample_frame = as_frame(sample, "sample") if sample is not None else None
         data_print = self._fingerprint(training_data)
         with tempfile.TemporaryDirectory(prefix="aweigh-register-") as tmp:
@@ -109,17 +111,16 @@ class Registry:
         signature = infer_signature(sample_frame) if sample_frame is not None else \
             _signature_from(native)
         now = self.clock.now()
-        self.store.create_model(name, now=now, exist_ok=True)
         version = self.store.create_version(NewVersion(
             model_name=name, sha256=sha, flavor=handler.name, artifact_size=size,
             signature=signature, output=output, data_fingerprint=data_print,
-            params=_jsonable(dict(params or {})), metrics=_metrics(metrics),
+            params=clean_params, metrics=clean_metrics,
             code_version=code_version or (git_commit() if self.record_git else None),
-            parent=parent_ref, tags={str(k): str(v) for k, v in (tags or {}).items()},
+            parent=parent_ref, tags=clean_tags,
             description=description, author=author or self.actor,
             runtime={"python": platform.python_version(), **handler.framework_versions()},
             created_at=now,
-        ))
+        ), create_model=True)
         if alias is not None:
             self.set_alias(name, alias, version.version, reason=reason or "set at registration")
             version = self.store.get_version(name, version.version)

@@ -44,8 +44,12 @@ class MetadataStore(ABC):
 
     # -- versions ---------------------------------------------------------------
     @abstractmethod
-    def create_version(self, spec: NewVersion) -> ModelVersion:
-        """Add the next version number of ``spec.model_name`` (the model must exist)."""
+    def create_version(self, spec: NewVersion, *, create_model: bool = False) -> ModelVersion:
+        """Add the next version number of ``spec.model_name``.
+
+        The model must exist, unless ``create_model``: then a missing model is created
+        in the same transaction, so a failed call never leaves an empty model behind.
+        """
 
     @abstractmethod
     def get_version(self, name: str, version: int) -> ModelVersion:

@@ -56,12 +56,14 @@ class MemoryStore(MetadataStore):
             self._events = [e for e in self._events if e.model_name != name]
 
     # -- versions ---------------------------------------------------------------
-    def create_version(self, spec: NewVersion) -> ModelVersion:
+    def create_version(self, spec: NewVersion, *, create_model: bool = False) -> ModelVersion:
         with self._lock:
-            model = self._model(spec.model_name)
-            number = self._next[model.name]
             created = spec.created_at
             assert created is not None, "the registry stamps created_at"
+            if create_model and spec.model_name not in self._models:
+                self.create_model(spec.model_name, now=created)
+            model = self._model(spec.model_name)
+            number = self._next[model.name]
             version = ModelVersion(
                 model_name=model.name, version=number, sha256=spec.sha256, flavor=spec.flavor,
                 artifact_size=spec.artifact_size, signature=spec.signature, output=spec.output,

@@ -44,13 +44,14 @@ def compare_and_set_once(url: str, name: str, target: int, expected: int,
 
 
 def create_versions(url: str, name: str, count: int, barrier: Barrier) -> list[int]:
-    """Create ``count`` versions of ``name``; return the numbers the store assigned."""
+    """Create ``count`` versions of ``name`` (creating the model if needed); return numbers."""
     from aweigh.bootstrap import build_store
     from aweigh.testing.store_contract import spec
 
     store = build_store(url, busy_timeout_s=30)
     barrier.wait(timeout=60)
-    numbers = [store.create_version(spec(name, i)).version for i in range(count)]
+    numbers = [store.create_version(spec(name, i), create_model=True).version
+               for i in range(count)]
     store.close()
     return numbers
 

@@ -108,6 +108,14 @@ class MetadataStoreContract:
         assert [v.version for v in store.list_versions(name)] == [1, 2, 3]
         assert store.latest_version(name).version == 3
 
+    def test_creates_the_model_with_its_first_version_when_asked(
+            self, store: MetadataStore, name: str) -> None:
+        with pytest.raises(ModelNotFoundError):
+            store.create_version(spec(name))
+        assert store.create_version(spec(name), create_model=True).version == 1
+        assert store.create_version(spec(name, 1), create_model=True).version == 2
+        assert store.get_model(name).latest_version == 2
+
     def test_round_trips_every_version_field(self, store: MetadataStore, name: str) -> None:
         store.create_model(name, now=T0)
         given_spec = spec(name, 7, parent=("other", 2))

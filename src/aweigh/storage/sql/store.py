@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, func, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aweigh.core.entities import (
@@ -113,9 +113,11 @@ class SqlStore(MetadataStore):
             s.delete(row)
 
     # -- versions ---------------------------------------------------------------
-    def create_version(self, spec: NewVersion) -> ModelVersion:
+    def create_version(self, spec: NewVersion, *, create_model: bool = False) -> ModelVersion:
         assert spec.created_at is not None, "the registry stamps created_at"
         with self._tx() as s:
+            if create_model:
+                self._ensure_model(s, spec.model_name, spec.created_at)
             model = self._model_row(s, spec.model_name, lock=True)
             number = model.next_version
             model.next_version = number + 1
@@ -252,6 +254,16 @@ class SqlStore(MetadataStore):
             return row.to_version if row is not None else None
 
     # -- helpers ----------------------------------------------------------------
+    def _ensure_model(self, s: Session, name: str, now: datetime) -> None:
+        """Create the model row if missing; a concurrent creator wins without an error."""
+        if s.scalar(select(ModelRow.id).where(ModelRow.name == name)) is not None:
+            return
+        try:
+            with s.begin_nested():
+                s.add(ModelRow(name=name, description="", tags={}, next_version=1,
+                               created_at=now, updated_at=now))
+        except IntegrityError:
+            pass  # another process created it between our check and insert
     def _model_row(self, s: Session, name: str, *, lock: bool = False) -> ModelRow:
         query = select(ModelRow).where(ModelRow.name == name)
         if lock:
