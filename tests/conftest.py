@@ -33,8 +33,10 @@ def adult_train() -> pd.DataFrame:
 def postgres_server() -> Iterator[PostgresServer]:
     bindir = find_bindir()
     if bindir is None:
-        message = ("PostgreSQL server binaries (initdb, pg_ctl) not found; "
-                   "run ./scripts/ensure-postgres.sh (make test does).")
+        message = (
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; "
+            "run ./scripts/ensure-postgres.sh (make test does)."
+        )
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)

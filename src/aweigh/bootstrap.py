@@ -21,8 +21,10 @@ SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
 def build_store(url: str, *, busy_timeout_s: float = 5.0) -> MetadataStore:
     """A metadata store for ``memory://``, ``sqlite:///...`` or ``postgresql://...``."""
     if not isinstance(url, str) or not url.strip():
-        raise StoreURLError("The store URL is empty. Set AWEIGH_STORE_URL, e.g. "
-                            "'sqlite:///./.aweigh/aweigh.db', or leave it unset for the default.")
+        raise StoreURLError(
+            "The store URL is empty. Set AWEIGH_STORE_URL, e.g. "
+            "'sqlite:///./.aweigh/aweigh.db', or leave it unset for the default."
+        )
     scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
     if scheme == "memory":
         from aweigh.storage.memory import MemoryStore
@@ -44,13 +46,15 @@ def build_store(url: str, *, busy_timeout_s: float = 5.0) -> MetadataStore:
 def build_artifacts(url: str, *, cache_dir: Path) -> ArtifactStore:
     """A local folder for plain paths and ``file://``; fsspec for any other scheme."""
     if not isinstance(url, str) or not url.strip():
-        raise StoreURLError("The artifacts URL is empty. Set AWEIGH_ARTIFACTS_URL to a folder "
-                            "or an fsspec URL, or leave it unset for the default.")
+        raise StoreURLError(
+            "The artifacts URL is empty. Set AWEIGH_ARTIFACTS_URL to a folder "
+            "or an fsspec URL, or leave it unset for the default."
+        )
     scheme = urlsplit(url).scheme if "://" in url else ""
     if scheme in ("", "file"):
         from aweigh.storage.artifacts.local import LocalArtifactStore
 
-        return LocalArtifactStore(url[len("file://"):] if scheme == "file" else url)
+        return LocalArtifactStore(url[len("file://") :] if scheme == "file" else url)
     from aweigh.storage.artifacts.fsspec_store import FsspecArtifactStore
 
     return FsspecArtifactStore(url, cache_dir=cache_dir)
@@ -59,6 +63,7 @@ def build_artifacts(url: str, *, cache_dir: Path) -> ArtifactStore:
 def build_registry(settings: Settings) -> Registry:
     """The registry wired to the stores the settings name."""
     store = build_store(settings.resolved_store_url, busy_timeout_s=settings.store_busy_timeout_s)
-    artifacts = build_artifacts(settings.resolved_artifacts_url,
-                                cache_dir=settings.home / "cache" / "artifacts")
+    artifacts = build_artifacts(
+        settings.resolved_artifacts_url, cache_dir=settings.home / "cache" / "artifacts"
+    )
     return Registry(store, artifacts, actor=settings.user)

@@ -36,21 +36,36 @@ def _default_user() -> str:
 class Settings(BaseSettings):
     """Every knob of aweigh, with defaults that need no configuration."""
 
-    model_config = SettingsConfigDict(env_prefix="AWEIGH_", extra="forbid",
-                                      validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="AWEIGH_", extra="forbid", validate_default=True)
 
-    home: Path = Field(default=Path(".aweigh"),
-                       description="Folder for embedded data (database, artifacts, events).")
-    store_url: str | None = Field(default=None, description=(
-        "Metadata store: 'sqlite:///path.db', 'postgresql://...' or 'memory://'. "
-        "Default: sqlite under home."))
-    artifacts_url: str | None = Field(default=None, description=(
-        "Artifact store: a folder path, 'file://...', or any fsspec URL. "
-        "Default: home/artifacts."))
-    store_busy_timeout_s: float = Field(default=5.0, gt=0, le=600, description=(
-        "How long a call waits for a locked database before failing."))
-    user: str = Field(default_factory=_default_user,
-                      description="Who is acting: recorded as author and in alias history.")
+    home: Path = Field(
+        default=Path(".aweigh"),
+        description="Folder for embedded data (database, artifacts, events).",
+    )
+    store_url: str | None = Field(
+        default=None,
+        description=(
+            "Metadata store: 'sqlite:///path.db', 'postgresql://...' or 'memory://'. "
+            "Default: sqlite under home."
+        ),
+    )
+    artifacts_url: str | None = Field(
+        default=None,
+        description=(
+            "Artifact store: a folder path, 'file://...', or any fsspec URL. "
+            "Default: home/artifacts."
+        ),
+    )
+    store_busy_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description=("How long a call waits for a locked database before failing."),
+    )
+    user: str = Field(
+        default_factory=_default_user,
+        description="Who is acting: recorded as author and in alias history.",
+    )
 
     @field_validator("user")
     @classmethod
@@ -84,17 +99,21 @@ def load_settings(**overrides: Any) -> Settings:
     """Build ``Settings``, turning validation and TOML errors into a ``ConfigError``."""
     config_file = os.environ.get(CONFIG_FILE_ENV)
     if config_file and not Path(config_file).is_file():
-        raise ConfigError(f"{CONFIG_FILE_ENV} names {config_file!r}, which is not a file. "
-                          "Point it at an aweigh.toml or unset it.")
+        raise ConfigError(
+            f"{CONFIG_FILE_ENV} names {config_file!r}, which is not a file. "
+            "Point it at an aweigh.toml or unset it."
+        )
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-            for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"Invalid aweigh settings: {problems}. Fix the AWEIGH_* variable "
-                          "or aweigh.toml entry named.") from exc
+        raise ConfigError(
+            f"Invalid aweigh settings: {problems}. Fix the AWEIGH_* variable "
+            "or aweigh.toml entry named."
+        ) from exc
     except ValueError as exc:  # malformed TOML (tomllib.TOMLDecodeError is a ValueError)
-        raise ConfigError(f"Cannot read the aweigh config file: {exc}. Fix its TOML syntax."
-                          ) from exc
+        raise ConfigError(
+            f"Cannot read the aweigh config file: {exc}. Fix its TOML syntax."
+        ) from exc

@@ -20,7 +20,8 @@ def test_every_class_has_a_unique_stable_code() -> None:
 
 def test_every_error_is_exported_and_documented_in_the_tree() -> None:
     assert sorted(c.__name__ for c in CLASSES) == sorted(
-        n for n in errors.__all__ if n != "all_error_classes")
+        n for n in errors.__all__ if n != "all_error_classes"
+    )
     for cls in CLASSES:
         assert cls.__name__ in (errors.__doc__ or ""), f"{cls.__name__} missing from the tree"
 
@@ -32,15 +33,20 @@ def test_errors_survive_pickling_with_message_and_details(cls: type[AweighError]
     assert type(copy) is cls
     assert str(copy) == str(original)
     assert copy.details == {"model": "x"}
-    assert copy.to_dict() == {"code": cls.code, "message": str(original),
-                              "details": {"model": "x"}}
+    assert copy.to_dict() == {"code": cls.code, "message": str(original), "details": {"model": "x"}}
 
 
-@pytest.mark.parametrize(("cls", "status"), [
-    (errors.InvalidReferenceError, 422), (errors.ModelNotFoundError, 404),
-    (errors.AliasInUseError, 409), (errors.StoreLockedError, 503),
-    (errors.ArtifactIntegrityError, 500), (errors.ConfigError, 500),
-])
+@pytest.mark.parametrize(
+    ("cls", "status"),
+    [
+        (errors.InvalidReferenceError, 422),
+        (errors.ModelNotFoundError, 404),
+        (errors.AliasInUseError, 409),
+        (errors.StoreLockedError, 503),
+        (errors.ArtifactIntegrityError, 500),
+        (errors.ConfigError, 500),
+    ],
+)
 def test_http_status_follows_the_kind_of_failure(cls: type[AweighError], status: int) -> None:
     assert cls.http_status == status
 

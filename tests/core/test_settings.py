@@ -12,8 +12,14 @@ from aweigh.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("AWEIGH_HOME", "AWEIGH_STORE_URL", "AWEIGH_ARTIFACTS_URL", "AWEIGH_CONFIG",
-                "AWEIGH_USER", "AWEIGH_STORE_BUSY_TIMEOUT_S"):
+    for var in (
+        "AWEIGH_HOME",
+        "AWEIGH_STORE_URL",
+        "AWEIGH_ARTIFACTS_URL",
+        "AWEIGH_CONFIG",
+        "AWEIGH_USER",
+        "AWEIGH_STORE_BUSY_TIMEOUT_S",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -26,8 +32,9 @@ def test_defaults_need_no_configuration() -> None:
     assert s.user
 
 
-def test_environment_overrides_the_toml_file(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
+def test_environment_overrides_the_toml_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "aweigh.toml").write_text('store_url = "memory://"\nuser = "from-toml"\n')
     assert load_settings().store_url == "memory://"
     monkeypatch.setenv("AWEIGH_USER", "from-env")
@@ -35,21 +42,23 @@ def test_environment_overrides_the_toml_file(monkeypatch: pytest.MonkeyPatch,
     assert load_settings(user="from-code").user == "from-code"
 
 
-def test_aweigh_config_names_another_file(monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
+def test_aweigh_config_names_another_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     other = tmp_path / "prod.toml"
     other.write_text('home = "/srv/aweigh"\n')
     monkeypatch.setenv("AWEIGH_CONFIG", str(other))
     assert load_settings().resolved_store_url == "sqlite:////srv/aweigh/aweigh.db"
 
 
-@pytest.mark.parametrize(("toml", "message"), [
-    ("store_url = [", "TOML"),
-    ("unknown_knob = 1", "unknown_knob"),
-    ("store_busy_timeout_s = -1", "store_busy_timeout_s"),
-    ('store_busy_timeout_s = "soon"', "store_busy_timeout_s"),
-    ('user = "   "', "user"),
-])
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("store_url = [", "TOML"),
+        ("unknown_knob = 1", "unknown_knob"),
+        ("store_busy_timeout_s = -1", "store_busy_timeout_s"),
+        ('store_busy_timeout_s = "soon"', "store_busy_timeout_s"),
+        ('user = "   "', "user"),
+    ],
+)
 def test_bad_config_files_name_the_problem(tmp_path: Path, toml: str, message: str) -> None:
     (tmp_path / "aweigh.toml").write_text(toml)
     with pytest.raises(ConfigError, match=message):

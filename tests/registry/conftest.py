@@ -22,8 +22,13 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def registry(tmp_path: Path, clock: ManualClock) -> Registry:
-    return Registry(MemoryStore(), LocalArtifactStore(tmp_path / "artifacts"), actor="ana",
-                    clock=clock, record_git=False)
+    return Registry(
+        MemoryStore(),
+        LocalArtifactStore(tmp_path / "artifacts"),
+        actor="ana",
+        clock=clock,
+        record_git=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -36,4 +41,5 @@ def income_model(adult: pd.DataFrame) -> object:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(max_iter=30, random_state=42).fit(
-        adult[NUMERIC], adult["income"])
+        adult[NUMERIC], adult["income"]
+    )

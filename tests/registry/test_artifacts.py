@@ -41,8 +41,9 @@ def test_stores_bytes_under_their_sha256(store: ArtifactStore, tmp_path: Path) -
     assert not store.exists(sha)
 
 
-def test_refuses_bytes_that_changed_after_registration(store: ArtifactStore,
-                                                       tmp_path: Path) -> None:
+def test_refuses_bytes_that_changed_after_registration(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
     sha, _ = store.put(_file(tmp_path, b"original"))
     if isinstance(store, LocalArtifactStore):
         target = Path(store.location(sha))
@@ -79,8 +80,7 @@ def test_any_bytes_round_trip_through_a_local_store(data: bytes) -> None:
 
 def test_bootstrap_picks_the_store_by_url(tmp_path: Path) -> None:
     assert isinstance(build_artifacts(str(tmp_path), cache_dir=tmp_path), LocalArtifactStore)
-    assert isinstance(build_artifacts(f"file://{tmp_path}", cache_dir=tmp_path),
-                      LocalArtifactStore)
+    assert isinstance(build_artifacts(f"file://{tmp_path}", cache_dir=tmp_path), LocalArtifactStore)
     assert isinstance(build_artifacts("memory://x", cache_dir=tmp_path), FsspecArtifactStore)
     with pytest.raises(StoreURLError, match="empty"):
         build_artifacts("", cache_dir=tmp_path)

@@ -57,6 +57,7 @@ def _seed(store: SqlStore, name: str = "churn", versions: int = 5) -> None:
 
 # -- migrations and schema ------------------------------------------------------------
 
+
 def test_migrations_run_on_start_and_are_idempotent(db_url: str) -> None:
     for _ in range(3):
         s = SqlStore(db_url)
@@ -69,7 +70,8 @@ def test_models_match_the_migrated_schema(store: SqlStore) -> None:
     """Fails when a change to schema.py has no Alembic migration."""
     with store.engine.connect() as connection:
         ctx = MigrationContext.configure(
-            connection, opts={"compare_type": True, "version_table": migrate.VERSION_TABLE})
+            connection, opts={"compare_type": True, "version_table": migrate.VERSION_TABLE}
+        )
         assert compare_metadata(ctx, Base.metadata) == []
 
 
@@ -78,16 +80,26 @@ def _schema(store: SqlStore) -> dict[str, Any]:
     tables: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
         tables[table] = {
-            "columns": [[c["name"], str(c["type"]), bool(c["nullable"])]
-                        for c in inspector.get_columns(table)],
+            "columns": [
+                [c["name"], str(c["type"]), bool(c["nullable"])]
+                for c in inspector.get_columns(table)
+            ],
             "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
-            "foreign_keys": sorted([fk["constrained_columns"], fk["referred_table"],
-                                    fk.get("options", {}).get("ondelete")]
-                                   for fk in inspector.get_foreign_keys(table)),
-            "indexes": sorted([i["name"], i["column_names"], bool(i["unique"])]
-                              for i in inspector.get_indexes(table)),
-            "unique": sorted([u["name"], u["column_names"]]
-                             for u in inspector.get_unique_constraints(table)),
+            "foreign_keys": sorted(
+                [
+                    fk["constrained_columns"],
+                    fk["referred_table"],
+                    fk.get("options", {}).get("ondelete"),
+                ]
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                [i["name"], i["column_names"], bool(i["unique"])]
+                for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                [u["name"], u["column_names"]] for u in inspector.get_unique_constraints(table)
+            ),
         }
     return tables
 
@@ -112,8 +124,8 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 
 # -- failures roll back ------------------------------------------------------------------
 
-def test_a_locked_sqlite_database_gives_a_clear_error_and_writes_nothing(
-        tmp_path: Path) -> None:
+
+def test_a_locked_sqlite_database_gives_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "a.db"
     s = SqlStore(f"sqlite:///{path}", busy_timeout_s=0.2)
     _seed(s)
@@ -141,8 +153,7 @@ def _fail_on(store: SqlStore, table: str, action: Callable[[Any], None]) -> None
             action(conn)
 
 
-def test_a_database_gone_mid_call_rolls_the_whole_call_back(store: SqlStore,
-                                                             db_url: str) -> None:
+def test_a_database_gone_mid_call_rolls_the_whole_call_back(store: SqlStore, db_url: str) -> None:
     """The alias row is updated, then the connection dies before the history insert."""
     _seed(store)
     store.set_alias("churn", "champion", 1, actor="a", reason="", now=T0)
@@ -174,6 +185,7 @@ def test_a_database_gone_mid_call_rolls_the_whole_call_back(store: SqlStore,
 
 # -- real processes racing ------------------------------------------------------------------
 
+
 def _race(fn: Callable[..., Any], arg_lists: list[tuple[Any, ...]]) -> list[Any]:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
@@ -183,8 +195,9 @@ def _race(fn: Callable[..., Any], arg_lists: list[tuple[Any, ...]]) -> list[Any]
             return [f.result(timeout=180) for f in futures]
 
 
-def test_two_processes_moving_one_alias_keep_history_consistent(store: SqlStore,
-                                                                 db_url: str) -> None:
+def test_two_processes_moving_one_alias_keep_history_consistent(
+    store: SqlStore, db_url: str
+) -> None:
     _seed(store)
     _race(concurrency.move_alias_many, [(db_url, "churn", 25, 1), (db_url, "churn", 25, 2)])
     history = store.alias_history("churn", "champion")
@@ -200,24 +213,29 @@ def test_two_processes_moving_one_alias_keep_history_consistent(store: SqlStore,
 def test_two_processes_compare_and_set_exactly_one_wins(store: SqlStore, db_url: str) -> None:
     _seed(store)
     store.set_alias("churn", "champion", 1, actor="a", reason="", now=T0)
-    outcomes = _race(concurrency.compare_and_set_once,
-                     [(db_url, "churn", 2, 1), (db_url, "churn", 3, 1)])
+    outcomes = _race(
+        concurrency.compare_and_set_once, [(db_url, "churn", 2, 1), (db_url, "churn", 3, 1)]
+    )
     assert sorted(outcomes) == ["concurrent_update", "won"]
     history = store.alias_history("churn")
-    assert len(history) == 2 and history[1].from_version == 1
+    assert len(history) == 2
+    assert history[1].from_version == 1
     assert store.get_alias("churn", "champion").version == history[1].to_version
 
 
 def test_two_processes_registering_a_new_model_get_distinct_version_numbers(
-        store: SqlStore, db_url: str) -> None:
+    store: SqlStore, db_url: str
+) -> None:
     numbers = _race(concurrency.create_versions, [(db_url, "churn", 10), (db_url, "churn", 10)])
     assert sorted(numbers[0] + numbers[1]) == list(range(1, 21))
 
 
 # -- URLs ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["", "   ", "nonsense", "mysql://u@h/db", "ftp://x/y",
-                                 "sqlite", "://nothing"])
+
+@pytest.mark.parametrize(
+    "url", ["", "   ", "nonsense", "mysql://u@h/db", "ftp://x/y", "sqlite", "://nothing"]
+)
 def test_a_store_url_that_does_not_parse_is_refused_clearly(url: str) -> None:
     with pytest.raises(StoreURLError, match="store URL"):
         build_store(url)

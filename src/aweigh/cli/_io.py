@@ -14,8 +14,9 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 MAX_TABLE_BYTES = 2 * 1024**3
 
 
-def read_table(path: Path, *, max_rows: int | None = None,
-               max_bytes: int = MAX_TABLE_BYTES) -> pd.DataFrame:
+def read_table(
+    path: Path, *, max_rows: int | None = None, max_bytes: int = MAX_TABLE_BYTES
+) -> pd.DataFrame:
     """Read a CSV/Parquet file into a frame, or raise ``InvalidInputError`` saying why."""
     name = path.name.lower()
     if not path.exists():
@@ -24,14 +25,17 @@ def read_table(path: Path, *, max_rows: int | None = None,
         raise InvalidInputError(f"{str(path)!r} is not a file. Give a CSV or Parquet file.")
     if not name.endswith(SUFFIXES):
         raise InvalidInputError(
-            f"Cannot read {str(path)!r}: use a file ending in {', '.join(SUFFIXES)}.")
+            f"Cannot read {str(path)!r}: use a file ending in {', '.join(SUFFIXES)}."
+        )
     size = path.stat().st_size
     if size > max_bytes:
         raise InvalidInputError(
             f"{str(path)!r} is {size:,} bytes, over the {max_bytes:,}-byte limit for this "
-            "command. Pass a sample of the rows instead.")
+            "command. Pass a sample of the rows instead."
+        )
+    kind = "Parquet" if name.endswith((".parquet", ".pq")) else "CSV"
     try:
-        if name.endswith((".parquet", ".pq")):
+        if kind == "Parquet":
             frame = pd.read_parquet(path)
             if max_rows is not None:
                 frame = frame.head(max_rows)
@@ -39,11 +43,13 @@ def read_table(path: Path, *, max_rows: int | None = None,
             frame = pd.read_csv(path, nrows=max_rows, low_memory=False)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InvalidInputError(
-            f"Cannot parse {str(path)!r} as {'Parquet' if 'parquet' in name or name.endswith('.pq') else 'CSV'}: "
-            f"{str(exc).splitlines()[0][:200]}. Check the file's format.") from exc
+            f"Cannot parse {str(path)!r} as {kind}: "
+            f"{str(exc).splitlines()[0][:200]}. Check the file's format."
+        ) from exc
     except Exception as exc:  # pyarrow raises its own error types for corrupt files
         raise InvalidInputError(
-            f"Cannot read {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}.") from exc
+            f"Cannot read {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}."
+        ) from exc
     if frame.shape[1] == 0 or frame.empty:
         raise InvalidInputError(f"{str(path)!r} holds no rows. Give a file with data.")
     return frame

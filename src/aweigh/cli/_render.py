@@ -30,8 +30,13 @@ def models_table(models: Sequence[Model], aliases: dict[str, dict[str, int]]) ->
         table.add_column(column)
     for m in models:
         named = ", ".join(f"{a}→{v}" for a, v in sorted(aliases.get(m.name, {}).items()))
-        table.add_row(m.name, str(m.latest_version or "-"), named or "-", _when(m.updated_at),
-                      m.description or "")
+        table.add_row(
+            m.name,
+            str(m.latest_version or "-"),
+            named or "-",
+            _when(m.updated_at),
+            m.description or "",
+        )
     return table
 
 
@@ -46,8 +51,15 @@ def versions_table(name: str, versions: Sequence[ModelVersion]) -> Table:
     table.add_column("author")
     for v in versions:
         metrics = "\n".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()))
-        table.add_row(str(v.version), "\n".join(v.aliases) or "-", v.flavor, metrics or "-",
-                      v.sha256[:8], v.created_at.strftime("%m-%d %H:%M"), v.author)
+        table.add_row(
+            str(v.version),
+            "\n".join(v.aliases) or "-",
+            v.flavor,
+            metrics or "-",
+            v.sha256[:8],
+            v.created_at.strftime("%m-%d %H:%M"),
+            v.author,
+        )
     return table
 
 
@@ -63,8 +75,10 @@ def version_table(v: ModelVersion) -> Table:
         ("inputs", ", ".join(f"{c.name}:{c.dtype}" for c in v.signature.columns) or "-"),
         ("sha256", v.sha256),
         ("size", f"{v.artifact_size:,} bytes"),
-        ("training data", f"{fp.sha256[:16]} ({fp.rows:,} rows × {len(fp.columns)} columns)"
-         if fp else "-"),
+        (
+            "training data",
+            f"{fp.sha256[:16]} ({fp.rows:,} rows, {len(fp.columns)} columns)" if fp else "-",
+        ),
         ("params", json.dumps(dict(v.params), default=str) if v.params else "-"),
         ("metrics", ", ".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items())) or "-"),
         ("code version", v.code_version or "-"),
@@ -85,8 +99,9 @@ def history_table(name: str, events: Sequence[AliasEvent]) -> Table:
     for column in ("when", "alias", "from", "to", "by", "reason"):
         table.add_column(column)
     for e in events:
-        table.add_row(_when(e.at), e.alias, _num(e.from_version), _num(e.to_version), e.actor,
-                      e.reason or "")
+        table.add_row(
+            _when(e.at), e.alias, _num(e.from_version), _num(e.to_version), e.actor, e.reason or ""
+        )
     return table
 
 

@@ -15,8 +15,12 @@ from aweigh.core.errors import AweighError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(name="aweigh", no_args_is_help=True, add_completion=False,
-                  help="aweigh: take a trained model to production and keep it good there.")
+app = typer.Typer(
+    name="aweigh",
+    no_args_is_help=True,
+    add_completion=False,
+    help="aweigh: take a trained model to production and keep it good there.",
+)
 
 
 def handle_errors(fn: F) -> F:
@@ -27,8 +31,11 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except AweighError as exc:
-            err_console.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}",
-                              markup=True, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error[/] [dim]({exc.code})[/]: {escape(exc.message)}",
+                markup=True,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -23,14 +23,24 @@ def demo() -> None:
     loaded = reg.load(f"{MODEL_NAME}@champion")
     rows = load_adult("test").sample(5, random_state=42)
     proba = loaded.predict_proba(rows)[:, list(loaded.classes).index(">50K")]
-    shown = pd.DataFrame({"age": rows["age"], "occupation": rows["occupation"],
-                          "actual": rows[ADULT_TARGET], "predicted": loaded.predict(rows),
-                          "P(>50K)": np.round(proba, 3)})
-    console.print(f"Loaded [bold]{MODEL_NAME}@champion[/] ({result.champion}, sha256 "
-                  "verified); predictions for five held-out people:")
+    shown = pd.DataFrame(
+        {
+            "age": rows["age"],
+            "occupation": rows["occupation"],
+            "actual": rows[ADULT_TARGET],
+            "predicted": loaded.predict(rows),
+            "P(>50K)": np.round(proba, 3),
+        }
+    )
+    console.print(
+        f"Loaded [bold]{MODEL_NAME}@champion[/] ({result.champion}, sha256 "
+        "verified); predictions for five held-out people:"
+    )
     console.print(shown.to_string(index=False), markup=False)
-    console.print(f"\nNext: 'aweigh models list', 'aweigh models show {MODEL_NAME}@champion', "
-                  f"'aweigh models history {MODEL_NAME}'.")
+    console.print(
+        f"\nNext: 'aweigh models list', 'aweigh models show {MODEL_NAME}@champion', "
+        f"'aweigh models history {MODEL_NAME}'."
+    )
 
 
 def show_registry(reg: Registry, name: str) -> None:

@@ -31,42 +31,57 @@ SAMPLE_ROWS = 1000
 @app.command("register")
 @handle_errors
 def register(
-    path: Annotated[Path, typer.Argument(help="Model file (.joblib, .onnx, LightGBM .txt, "
-                                         "XGBoost .json, .cloudpickle).")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Model file (.joblib, .onnx, LightGBM .txt, XGBoost .json, .cloudpickle)."
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name.")],
-    flavor: Annotated[str | None, typer.Option(help="Flavor, when the file suffix "
-                                               "does not tell it.")] = None,
-    sample: Annotated[Path | None, typer.Option(help="CSV/Parquet of input rows: gives the "
-                                                "input signature and checks the model.")] = None,
-    training_data: Annotated[Path | None, typer.Option(help="CSV/Parquet the model was "
-                                                       "trained on (fingerprinted).")] = None,
+    flavor: Annotated[
+        str | None, typer.Option(help="Flavor, when the file suffix does not tell it.")
+    ] = None,
+    sample: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV/Parquet of input rows: gives the input signature and checks the model."
+        ),
+    ] = None,
+    training_data: Annotated[
+        Path | None, typer.Option(help="CSV/Parquet the model was trained on (fingerprinted).")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable.")] = None,
     metric: Annotated[list[str] | None, typer.Option(help="KEY=NUMBER, repeatable.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable.")] = None,
     description: Annotated[str, typer.Option(help="What this version is.")] = "",
-    parent: Annotated[str | None, typer.Option(help="Reference of the version this one "
-                                               "was derived from.")] = None,
-    alias: Annotated[str | None, typer.Option(help="Point this alias at the new version.")]
-    = None,
-    task: Annotated[str | None, typer.Option(help="classification | regression | other.")]
-    = None,
+    parent: Annotated[
+        str | None, typer.Option(help="Reference of the version this one was derived from.")
+    ] = None,
+    alias: Annotated[str | None, typer.Option(help="Point this alias at the new version.")] = None,
+    task: Annotated[str | None, typer.Option(help="classification | regression | other.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Register a model file as the next version of a model."""
     version = registry().register(
-        path, name, flavor=flavor,
+        path,
+        name,
+        flavor=flavor,
         sample=read_table(sample, max_rows=SAMPLE_ROWS) if sample else None,
         training_data=read_table(training_data) if training_data else None,
         params=parse_pairs(param or [], "param"),
         metrics=parse_pairs(metric or [], "metric", numbers=True),
         tags={k: str(v) for k, v in parse_pairs(tag or [], "tag").items()},
-        description=description, parent=parent, alias=alias, task=task,
+        description=description,
+        parent=parent,
+        alias=alias,
+        task=task,
     )
     if as_json:
         emit_json(version.to_dict())
     else:
-        console.print(f"Registered [bold]{version.ref}[/] ({version.flavor}, "
-                      f"sha256 {version.sha256[:12]}).")
+        console.print(
+            f"Registered [bold]{version.ref}[/] ({version.flavor}, sha256 {version.sha256[:12]})."
+        )
 
 
 @app.command("list")
@@ -87,8 +102,12 @@ def list_models(as_json: JsonFlag = False) -> None:
 @app.command("show")
 @handle_errors
 def show(
-    ref: Annotated[str, typer.Argument(help="'name' (the model and all its versions), "
-                                       "'name/3' or 'name@alias' (one version).")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="'name' (the model and all its versions), 'name/3' or 'name@alias' (one version)."
+        ),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Show a model with its versions, or one version in full."""
@@ -98,8 +117,13 @@ def show(
         model = reg.get_model(parsed.name)
         versions = reg.versions(parsed.name)
         if as_json:
-            emit_json({**model.to_dict(), "aliases": reg.aliases(parsed.name),
-                       "versions": [v.to_dict() for v in versions]})
+            emit_json(
+                {
+                    **model.to_dict(),
+                    "aliases": reg.aliases(parsed.name),
+                    "versions": [v.to_dict() for v in versions],
+                }
+            )
         else:
             console.print(versions_table(parsed.name, versions))
         return
@@ -118,8 +142,10 @@ def alias(
     version: Annotated[str | None, typer.Argument(help="Version number or reference.")] = None,
     reason: Annotated[str, typer.Option(help="Why (kept in the history).")] = "",
     delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
-    expect: Annotated[int | None, typer.Option(help="Move only if the alias now points to "
-                                               "this version (compare-and-set).")] = None,
+    expect: Annotated[
+        int | None,
+        typer.Option(help="Move only if the alias now points to this version (compare-and-set)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Point an alias at a version (or remove it); every move is recorded."""
@@ -127,11 +153,19 @@ def alias(
     if delete:
         event = reg.delete_alias(name, alias_name, reason=reason)
     elif version is None:
-        raise InvalidInputError(f"Say which version {name}@{alias_name} should point to, "
-                                f"e.g. 'aweigh models alias {name} {alias_name} 3'.")
+        raise InvalidInputError(
+            f"Say which version {name}@{alias_name} should point to, "
+            f"e.g. 'aweigh models alias {name} {alias_name} 3'."
+        )
     else:
-        event = reg.set_alias(name, alias_name, version, reason=reason, expected=expect,
-                              expect_current=expect is not None)
+        event = reg.set_alias(
+            name,
+            alias_name,
+            version,
+            reason=reason,
+            expected=expect,
+            expect_current=expect is not None,
+        )
     if as_json:
         emit_json(event.to_dict())
     elif event.to_version is None:
@@ -146,8 +180,12 @@ def alias(
 def history(
     name: Annotated[str, typer.Argument(help="Model name.")],
     alias_name: Annotated[str | None, typer.Option("--alias", help="Only this alias.")] = None,
-    at: Annotated[str | None, typer.Option(help="ISO time: print which version the alias "
-                                           "(default champion) pointed at then.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO time: print which version the alias (default champion) pointed at then."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Show who moved which alias from what to what, when and why."""
@@ -157,8 +195,14 @@ def history(
         which = alias_name or "champion"
         found = reg.alias_at(name, which, when)
         if as_json:
-            emit_json({"model": name, "alias": which, "at": when.isoformat(),
-                       "version": found.to_dict() if found else None})
+            emit_json(
+                {
+                    "model": name,
+                    "alias": which,
+                    "at": when.isoformat(),
+                    "version": found.to_dict() if found else None,
+                }
+            )
         elif found is None:
             console.print(f"{name}@{which} did not exist at {when.isoformat()}.")
         else:
@@ -174,10 +218,11 @@ def history(
 @app.command("delete")
 @handle_errors
 def delete(
-    ref: Annotated[str, typer.Argument(help="'name/3' deletes a version; with --all, "
-                                       "'name' deletes the model.")],
-    all_versions: Annotated[bool, typer.Option("--all", help="Delete the whole model.")]
-    = False,
+    ref: Annotated[
+        str,
+        typer.Argument(help="'name/3' deletes a version; with --all, 'name' deletes the model."),
+    ],
+    all_versions: Annotated[bool, typer.Option("--all", help="Delete the whole model.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Delete a version (refused while an alias points to it) or a whole model."""
@@ -200,6 +245,7 @@ def _parse_time(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidInputError(f"Cannot read the time {text!r}; use ISO 8601 like "
-                                "2026-11-29T10:00:00Z.") from exc
+        raise InvalidInputError(
+            f"Cannot read the time {text!r}; use ISO 8601 like 2026-11-29T10:00:00Z."
+        ) from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -51,8 +51,11 @@ class ColumnSpec(_Entity):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSpec:
-        return cls(name=str(data["name"]), dtype=str(data["dtype"]),
-                   nullable=bool(data.get("nullable", True)))
+        return cls(
+            name=str(data["name"]),
+            dtype=str(data["dtype"]),
+            nullable=bool(data.get("nullable", True)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +99,9 @@ class DataFingerprint(_Entity):
     def from_dict(cls, data: Mapping[str, Any] | None) -> DataFingerprint | None:
         if not data:
             return None
-        return cls(sha256=str(data["sha256"]), rows=int(data["rows"]),
-                   columns=tuple(data["columns"]))
+        return cls(
+            sha256=str(data["sha256"]), rows=int(data["rows"]), columns=tuple(data["columns"])
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,23 @@ def validate_model_name(name: object) -> str:
     Safe means: 1-128 characters, letters, digits, ``_``, ``.`` and ``-``, starting
     with a letter or digit, and no ``..`` (names become paths and URL segments).
     """
-    return _validate(name, "model name", _NAME, "letters, digits, '_', '.' and '-', "
-                     "starting with a letter or digit")
+    return _validate(
+        name,
+        "model name",
+        _NAME,
+        "letters, digits, '_', '.' and '-', starting with a letter or digit",
+    )
 
 
 def validate_alias(alias: object) -> str:
     """Return ``alias`` if it is a valid alias name (it must start with a letter)."""
-    return _validate(alias, "alias", _ALIAS, "letters, digits, '_' and '-', "
-                     "starting with a letter (so it never looks like a version number)")
+    return _validate(
+        alias,
+        "alias",
+        _ALIAS,
+        "letters, digits, '_' and '-', "
+        "starting with a letter (so it never looks like a version number)",
+    )
 
 
 def _validate(value: object, what: str, pattern: re.Pattern[str], allowed: str) -> str:

@@ -8,10 +8,17 @@ from typing import Literal
 import pandas as pd
 
 ADULT_TARGET = "income"
-ADULT_CATEGORICAL = ("workclass", "education", "marital_status", "occupation", "relationship",
-                     "race", "sex", "native_country")
-ADULT_NUMERIC = ("age", "fnlwgt", "education_num", "capital_gain", "capital_loss",
-                 "hours_per_week")
+ADULT_CATEGORICAL = (
+    "workclass",
+    "education",
+    "marital_status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "native_country",
+)
+ADULT_NUMERIC = ("age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week")
 
 
 def load_adult(split: Literal["train", "test"] = "train") -> pd.DataFrame:

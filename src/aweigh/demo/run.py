@@ -36,13 +36,22 @@ def build_pipeline(**params: Any) -> Any:
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    categorical = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
-                                OneHotEncoder(handle_unknown="ignore", min_frequency=20,
-                                              sparse_output=False))
-    features = ColumnTransformer([("categorical", categorical, list(ADULT_CATEGORICAL)),
-                                  ("numeric", "passthrough", list(ADULT_NUMERIC))])
-    return Pipeline([("features", features),
-                     ("model", HistGradientBoostingClassifier(random_state=42, **params))])
+    categorical = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="missing"),
+        OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False),
+    )
+    features = ColumnTransformer(
+        [
+            ("categorical", categorical, list(ADULT_CATEGORICAL)),
+            ("numeric", "passthrough", list(ADULT_NUMERIC)),
+        ]
+    )
+    return Pipeline(
+        [
+            ("features", features),
+            ("model", HistGradientBoostingClassifier(random_state=42, **params)),
+        ]
+    )
 
 
 def evaluate(model: Any, frame: pd.DataFrame) -> dict[str, float]:
@@ -66,12 +75,18 @@ def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
     out = console or Console()
     train, test = load_adult("train"), load_adult("test")
     features = train.drop(columns=[ADULT_TARGET])
-    out.print(f"[bold]aweigh demo[/]: UCI Adult census, {len(train):,} training rows, "
-              f"{len(test):,} held-out rows.")
+    out.print(
+        f"[bold]aweigh demo[/]: UCI Adult census, {len(train):,} training rows, "
+        f"{len(test):,} held-out rows."
+    )
     candidates = {
         "baseline": {"max_iter": 60, "max_depth": 3, "learning_rate": 0.1},
-        "deeper": {"max_iter": 200, "max_leaf_nodes": 31, "learning_rate": 0.08,
-                   "l2_regularization": 1.0},
+        "deeper": {
+            "max_iter": 200,
+            "max_leaf_nodes": 31,
+            "learning_rate": 0.08,
+            "l2_regularization": 1.0,
+        },
     }
     refs: dict[str, str] = {}
     metrics: dict[str, dict[str, float]] = {}
@@ -81,8 +96,13 @@ def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
             model = build_pipeline(**params).fit(features, train[ADULT_TARGET])
             scores = evaluate(model, test)
         version = registry.register(
-            model, MODEL_NAME, sample=features.head(500), training_data=train,
-            params=params, metrics=scores, parent=parent,
+            model,
+            MODEL_NAME,
+            sample=features.head(500),
+            training_data=train,
+            params=params,
+            metrics=scores,
+            parent=parent,
             tags={"dataset": "uci-adult", "candidate": label},
             description=f"HistGradientBoosting, {label} settings",
             alias="champion" if parent is None else "challenger",
@@ -90,12 +110,20 @@ def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
         )
         refs[label], metrics[version.ref] = version.ref, scores
         parent = version.ref
-        out.print(f"Registered [bold]{version.ref}[/]: accuracy {scores['accuracy']:.4f}, "
-                  f"ROC AUC {scores['roc_auc']:.4f}")
+        out.print(
+            f"Registered [bold]{version.ref}[/]: accuracy {scores['accuracy']:.4f}, "
+            f"ROC AUC {scores['roc_auc']:.4f}"
+        )
     first, second = refs["baseline"], refs["deeper"]
     if metrics[second]["roc_auc"] > metrics[first]["roc_auc"]:
-        registry.set_alias(MODEL_NAME, "champion", second, reason=(
-            f"{second} beats {first} on held-out ROC AUC "
-            f"({metrics[second]['roc_auc']:.4f} vs {metrics[first]['roc_auc']:.4f})"))
+        registry.set_alias(
+            MODEL_NAME,
+            "champion",
+            second,
+            reason=(
+                f"{second} beats {first} on held-out ROC AUC "
+                f"({metrics[second]['roc_auc']:.4f} vs {metrics[first]['roc_auc']:.4f})"
+            ),
+        )
     champion = registry.resolve(f"{MODEL_NAME}@champion").ref
     return DemoResult(first=first, second=second, champion=champion, metrics=metrics)

@@ -38,7 +38,7 @@ from aweigh.core.refs import ModelRef, parse_ref
 from aweigh.registry.codeversion import git_commit
 from aweigh.registry.loaded import LoadedModel
 from aweigh.registry.signature import as_frame, fingerprint, infer_signature
-from aweigh.runtimes import flavor_for_file, flavor_for_object, get_flavor, load_predictor
+from aweigh.runtimes import flavor_for_file, flavor_for_object, load_predictor
 from aweigh.runtimes.base import Flavor
 from aweigh.storage.artifacts.base import ArtifactStore
 from aweigh.storage.base import MetadataStore
@@ -51,8 +51,15 @@ MAX_TEXT = 10_000
 class Registry:
     """Register, find, alias, load and delete model versions."""
 
-    def __init__(self, store: MetadataStore, artifacts: ArtifactStore, *, actor: str = "unknown",
-                 clock: Clock | None = None, record_git: bool = True) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        artifacts: ArtifactStore,
+        *,
+        actor: str = "unknown",
+        clock: Clock | None = None,
+        record_git: bool = True,
+    ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.actor = actor
@@ -108,19 +115,31 @@ class Registry:
             predictor = load_predictor(self.artifacts.fetch(sha), handler.name, output)
             if sample_frame is not None:
                 output = _check_predicts(predictor, sample_frame, output, handler.name)
-        signature = infer_signature(sample_frame) if sample_frame is not None else \
-            _signature_from(native)
+        signature = (
+            infer_signature(sample_frame) if sample_frame is not None else _signature_from(native)
+        )
         now = self.clock.now()
-        version = self.store.create_version(NewVersion(
-            model_name=name, sha256=sha, flavor=handler.name, artifact_size=size,
-            signature=signature, output=output, data_fingerprint=data_print,
-            params=clean_params, metrics=clean_metrics,
-            code_version=code_version or (git_commit() if self.record_git else None),
-            parent=parent_ref, tags=clean_tags,
-            description=description, author=author or self.actor,
-            runtime={"python": platform.python_version(), **handler.framework_versions()},
-            created_at=now,
-        ), create_model=True)
+        version = self.store.create_version(
+            NewVersion(
+                model_name=name,
+                sha256=sha,
+                flavor=handler.name,
+                artifact_size=size,
+                signature=signature,
+                output=output,
+                data_fingerprint=data_print,
+                params=clean_params,
+                metrics=clean_metrics,
+                code_version=code_version or (git_commit() if self.record_git else None),
+                parent=parent_ref,
+                tags=clean_tags,
+                description=description,
+                author=author or self.actor,
+                runtime={"python": platform.python_version(), **handler.framework_versions()},
+                created_at=now,
+            ),
+            create_model=True,
+        )
         if alias is not None:
             self.set_alias(name, alias, version.version, reason=reason or "set at registration")
             version = self.store.get_version(name, version.version)
@@ -181,24 +200,41 @@ class Registry:
         return {a.alias: a.version for a in self.store.list_aliases(validate_model_name(name))}
 
     # -- aliases ----------------------------------------------------------------
-    def set_alias(self, name: str, alias: str, target: int | str, *, reason: str = "",
-                  actor: str | None = None, expected: int | None = None,
-                  expect_current: bool = False) -> AliasEvent:
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        target: int | str,
+        *,
+        reason: str = "",
+        actor: str | None = None,
+        expected: int | None = None,
+        expect_current: bool = False,
+    ) -> AliasEvent:
         """Point ``name@alias`` at a version (a number or a reference to the same model)."""
         validate_model_name(name)
         validate_alias(alias)
         _check_text(reason, "reason")
         version = self._target_version(name, target)
-        return self.store.set_alias(name, alias, version, actor=actor or self.actor,
-                                    reason=reason, now=self.clock.now(),
-                                    expected_version=expected, expect_current=expect_current)
+        return self.store.set_alias(
+            name,
+            alias,
+            version,
+            actor=actor or self.actor,
+            reason=reason,
+            now=self.clock.now(),
+            expected_version=expected,
+            expect_current=expect_current,
+        )
 
-    def delete_alias(self, name: str, alias: str, *, reason: str = "",
-                     actor: str | None = None) -> AliasEvent:
+    def delete_alias(
+        self, name: str, alias: str, *, reason: str = "", actor: str | None = None
+    ) -> AliasEvent:
         validate_model_name(name)
         validate_alias(alias)
-        return self.store.delete_alias(name, alias, actor=actor or self.actor, reason=reason,
-                                       now=self.clock.now())
+        return self.store.delete_alias(
+            name, alias, actor=actor or self.actor, reason=reason, now=self.clock.now()
+        )
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         """Every move of the model's aliases, oldest first."""
@@ -259,8 +295,9 @@ class Registry:
             self.artifacts.delete(sha256)
 
 
-def _output(handler: Flavor, native: Any, task: str | None,
-            classes: list[Any] | None) -> OutputKind:
+def _output(
+    handler: Flavor, native: Any, task: str | None, classes: list[Any] | None
+) -> OutputKind:
     if task is not None and task not in ("classification", "regression", "other"):
         raise InvalidInputError(
             f"The 'task' parameter must be 'classification', 'regression' or 'other'. "
@@ -273,8 +310,9 @@ def _output(handler: Flavor, native: Any, task: str | None,
     return handler.infer_output(native) or OutputKind(task="other")
 
 
-def _check_predicts(predictor: Any, sample: pd.DataFrame, output: OutputKind,
-                    flavor: str) -> OutputKind:
+def _check_predicts(
+    predictor: Any, sample: pd.DataFrame, output: OutputKind, flavor: str
+) -> OutputKind:
     """Predict on the first sample rows; learn the output kind from them if still unknown."""
     head = sample.head(SMOKE_ROWS)
     try:
@@ -331,7 +369,8 @@ def _metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
             number = float(value)
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(
-                f"The metric {key!r} must be a number. Got {value!r} instead.") from exc
+                f"The metric {key!r} must be a number. Got {value!r} instead."
+            ) from exc
         if not np.isfinite(number):
             raise InvalidInputError(f"The metric {key!r} is {number}; metrics must be finite.")
         out[str(key)] = number

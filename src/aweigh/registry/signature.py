@@ -17,8 +17,9 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
     """Accept a DataFrame, a dict of columns or a list of row dicts; refuse anything else."""
     if isinstance(data, pd.DataFrame):
         frame = data
-    elif isinstance(data, dict) or (isinstance(data, list) and all(
-            isinstance(r, dict) for r in data)):
+    elif isinstance(data, dict) or (
+        isinstance(data, list) and all(isinstance(r, dict) for r in data)
+    ):
         try:
             frame = pd.DataFrame(data)
         except ValueError as exc:
@@ -58,11 +59,14 @@ def dtype_name(series: pd.Series) -> str:
 
 def infer_signature(frame: pd.DataFrame) -> Signature:
     """Column names, dtypes and whether the sample had missing values, in frame order."""
-    return Signature(columns=tuple(
-        ColumnSpec(name=str(col), dtype=dtype_name(frame[col]),
-                   nullable=bool(frame[col].isna().any()))
-        for col in frame.columns
-    ))
+    return Signature(
+        columns=tuple(
+            ColumnSpec(
+                name=str(col), dtype=dtype_name(frame[col]), nullable=bool(frame[col].isna().any())
+            )
+            for col in frame.columns
+        )
+    )
 
 
 def fingerprint(frame: pd.DataFrame) -> DataFingerprint:
@@ -76,5 +80,6 @@ def fingerprint(frame: pd.DataFrame) -> DataFingerprint:
     if len(frame):
         hashed = pd.util.hash_pandas_object(frame, index=False)
         digest.update(np.ascontiguousarray(hashed.to_numpy(dtype=np.uint64)).tobytes())
-    return DataFingerprint(sha256=digest.hexdigest(), rows=len(frame),
-                           columns=tuple(str(c) for c in frame.columns))
+    return DataFingerprint(
+        sha256=digest.hexdigest(), rows=len(frame), columns=tuple(str(c) for c in frame.columns)
+    )

@@ -67,9 +67,9 @@ def model_aliased(name: str, aliases: list[str]) -> AliasInUseError:
     )
 
 
-def alias_moved(name: str, alias: str, expected: int | None, actual: int | None) -> (
-    ConcurrentUpdateError
-):
+def alias_moved(
+    name: str, alias: str, expected: int | None, actual: int | None
+) -> ConcurrentUpdateError:
     return ConcurrentUpdateError(
         f"Alias {name}@{alias} points to version {actual}, not {expected} as expected: "
         "someone else moved it. Read it again and retry.",

@@ -104,8 +104,9 @@ class MetadataStore(ABC):
         """
 
     @abstractmethod
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str,
-                     now: datetime) -> AliasEvent:
+    def delete_alias(
+        self, name: str, alias: str, *, actor: str, reason: str, now: datetime
+    ) -> AliasEvent:
         """Remove an alias and record the removal."""
 
     @abstractmethod

@@ -24,15 +24,27 @@ class MemoryStore(MetadataStore):
         self._events: list[AliasEvent] = []
 
     # -- models -----------------------------------------------------------------
-    def create_model(self, name: str, *, now: datetime, description: str = "",
-                     tags: Mapping[str, str] | None = None, exist_ok: bool = False) -> Model:
+    def create_model(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
+    ) -> Model:
         with self._lock:
             if name in self._models:
                 if exist_ok:
                     return self._model(name)
                 raise err.model_exists(name)
-            self._models[name] = Model(name=name, description=description, tags=dict(tags or {}),
-                                       created_at=now, updated_at=now)
+            self._models[name] = Model(
+                name=name,
+                description=description,
+                tags=dict(tags or {}),
+                created_at=now,
+                updated_at=now,
+            )
             self._next[name] = 1
             self._versions[name] = {}
             self._aliases[name] = {}
@@ -51,8 +63,7 @@ class MemoryStore(MetadataStore):
             self._model(name)
             if self._aliases[name]:
                 raise err.model_aliased(name, list(self._aliases[name]))
-            for table in (self._models, self._next, self._versions, self._aliases):
-                del table[name]  # type: ignore[attr-defined]
+            del self._models[name], self._next[name], self._versions[name], self._aliases[name]
             self._events = [e for e in self._events if e.model_name != name]
 
     # -- versions ---------------------------------------------------------------
@@ -65,17 +76,29 @@ class MemoryStore(MetadataStore):
             model = self._model(spec.model_name)
             number = self._next[model.name]
             version = ModelVersion(
-                model_name=model.name, version=number, sha256=spec.sha256, flavor=spec.flavor,
-                artifact_size=spec.artifact_size, signature=spec.signature, output=spec.output,
-                data_fingerprint=spec.data_fingerprint, params=dict(spec.params),
-                metrics=dict(spec.metrics), code_version=spec.code_version, parent=spec.parent,
-                tags=dict(spec.tags), description=spec.description, author=spec.author,
-                runtime=dict(spec.runtime), created_at=created,
+                model_name=model.name,
+                version=number,
+                sha256=spec.sha256,
+                flavor=spec.flavor,
+                artifact_size=spec.artifact_size,
+                signature=spec.signature,
+                output=spec.output,
+                data_fingerprint=spec.data_fingerprint,
+                params=dict(spec.params),
+                metrics=dict(spec.metrics),
+                code_version=spec.code_version,
+                parent=spec.parent,
+                tags=dict(spec.tags),
+                description=spec.description,
+                author=spec.author,
+                runtime=dict(spec.runtime),
+                created_at=created,
             )
             self._versions[model.name][number] = version
             self._next[model.name] = number + 1
-            self._models[model.name] = dataclasses.replace(self._models[model.name],
-                                                           updated_at=created)
+            self._models[model.name] = dataclasses.replace(
+                self._models[model.name], updated_at=created
+            )
             return version
 
     def get_version(self, name: str, version: int) -> ModelVersion:
@@ -99,11 +122,21 @@ class MemoryStore(MetadataStore):
 
     def versions_with_sha256(self, sha256: str) -> list[ModelVersion]:
         with self._lock:
-            return [self._with_aliases(v) for name in sorted(self._versions)
-                    for _, v in sorted(self._versions[name].items()) if v.sha256 == sha256]
+            return [
+                self._with_aliases(v)
+                for name in sorted(self._versions)
+                for _, v in sorted(self._versions[name].items())
+                if v.sha256 == sha256
+            ]
 
-    def update_version(self, name: str, version: int, *, description: str | None = None,
-                       tags: Mapping[str, str] | None = None) -> ModelVersion:
+    def update_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
         with self._lock:
             current = self.get_version(name, version)
             changed = dataclasses.replace(
@@ -125,21 +158,32 @@ class MemoryStore(MetadataStore):
             return current
 
     # -- aliases ----------------------------------------------------------------
-    def set_alias(self, name: str, alias: str, version: int, *, actor: str, reason: str,
-                  now: datetime, expected_version: int | None = None,
-                  expect_current: bool = False) -> AliasEvent:
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+        expected_version: int | None = None,
+        expect_current: bool = False,
+    ) -> AliasEvent:
         with self._lock:
             self.get_version(name, version)
             old = self._aliases[name].get(alias)
             old_version = old.version if old else None
             if expect_current and old_version != expected_version:
                 raise err.alias_moved(name, alias, expected_version, old_version)
-            self._aliases[name][alias] = Alias(model_name=name, alias=alias, version=version,
-                                               updated_at=now, updated_by=actor)
+            self._aliases[name][alias] = Alias(
+                model_name=name, alias=alias, version=version, updated_at=now, updated_by=actor
+            )
             return self._record(name, alias, old_version, version, actor, reason, now)
 
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str,
-                     now: datetime) -> AliasEvent:
+    def delete_alias(
+        self, name: str, alias: str, *, actor: str, reason: str, now: datetime
+    ) -> AliasEvent:
         with self._lock:
             old = self.get_alias(name, alias)
             del self._aliases[name][alias]
@@ -160,25 +204,50 @@ class MemoryStore(MetadataStore):
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         with self._lock:
             self._model(name)
-            return [e for e in self._events
-                    if e.model_name == name and (alias is None or e.alias == alias)]
+            return [
+                e
+                for e in self._events
+                if e.model_name == name and (alias is None or e.alias == alias)
+            ]
 
     # -- helpers ----------------------------------------------------------------
     def _model(self, name: str) -> Model:
         if name not in self._models:
             raise err.model_not_found(name)
         versions = self._versions[name]
-        return dataclasses.replace(self._models[name],
-                                   latest_version=max(versions) if versions else None)
+        return dataclasses.replace(
+            self._models[name], latest_version=max(versions) if versions else None
+        )
 
     def _with_aliases(self, version: ModelVersion) -> ModelVersion:
-        names = tuple(sorted(a.alias for a in self._aliases[version.model_name].values()
-                             if a.version == version.version))
+        names = tuple(
+            sorted(
+                a.alias
+                for a in self._aliases[version.model_name].values()
+                if a.version == version.version
+            )
+        )
         return dataclasses.replace(version, aliases=names)
 
-    def _record(self, name: str, alias: str, old: int | None, new: int | None, actor: str,
-                reason: str, now: datetime) -> AliasEvent:
-        event = AliasEvent(model_name=name, alias=alias, from_version=old, to_version=new,
-                           actor=actor, reason=reason, at=now, seq=len(self._events) + 1)
+    def _record(
+        self,
+        name: str,
+        alias: str,
+        old: int | None,
+        new: int | None,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> AliasEvent:
+        event = AliasEvent(
+            model_name=name,
+            alias=alias,
+            from_version=old,
+            to_version=new,
+            actor=actor,
+            reason=reason,
+            at=now,
+            seq=len(self._events) + 1,
+        )
         self._events.append(event)
         return event

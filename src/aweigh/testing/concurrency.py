@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from multiprocessing.synchronize import Barrier
 
-
 from aweigh.core.clock import SystemClock
 from aweigh.core.errors import ConcurrentUpdateError
 
@@ -19,23 +18,35 @@ def move_alias_many(url: str, name: str, moves: int, seed: int, barrier: Barrier
     clock = SystemClock()
     barrier.wait(timeout=60)
     for _ in range(moves):
-        store.set_alias(name, "champion", rng.randint(1, 5), actor=f"worker-{seed}",
-                        reason="race", now=clock.now())
+        store.set_alias(
+            name,
+            "champion",
+            rng.randint(1, 5),
+            actor=f"worker-{seed}",
+            reason="race",
+            now=clock.now(),
+        )
     store.close()
     return moves
 
 
-def compare_and_set_once(url: str, name: str, target: int, expected: int,
-                         barrier: Barrier) -> str:
+def compare_and_set_once(url: str, name: str, target: int, expected: int, barrier: Barrier) -> str:
     """Try one compare-and-set move; return 'won' or the error code."""
     from aweigh.bootstrap import build_store
 
     store = build_store(url, busy_timeout_s=30)
     barrier.wait(timeout=60)
     try:
-        store.set_alias(name, "champion", target, actor=f"worker-{target}", reason="cas",
-                        now=SystemClock().now(), expected_version=expected,
-                        expect_current=True)
+        store.set_alias(
+            name,
+            "champion",
+            target,
+            actor=f"worker-{target}",
+            reason="cas",
+            now=SystemClock().now(),
+            expected_version=expected,
+            expect_current=True,
+        )
         return "won"
     except ConcurrentUpdateError as exc:
         return exc.code
@@ -50,9 +61,6 @@ def create_versions(url: str, name: str, count: int, barrier: Barrier) -> list[i
 
     store = build_store(url, busy_timeout_s=30)
     barrier.wait(timeout=60)
-    numbers = [store.create_version(spec(name, i), create_model=True).version
-               for i in range(count)]
+    numbers = [store.create_version(spec(name, i), create_model=True).version for i in range(count)]
     store.close()
     return numbers
-
-

@@ -37,16 +37,26 @@ _names = itertools.count()
 def spec(name: str, n: int = 0, **changes: object) -> NewVersion:
     """A realistic version spec; ``n`` varies the hash and time."""
     base = NewVersion(
-        model_name=name, sha256=f"{n:064x}", flavor="sklearn", artifact_size=1000 + n,
-        signature=Signature(columns=(ColumnSpec("age", "int", False),
-                                     ColumnSpec("occupation", "string", True))),
+        model_name=name,
+        sha256=f"{n:064x}",
+        flavor="sklearn",
+        artifact_size=1000 + n,
+        signature=Signature(
+            columns=(ColumnSpec("age", "int", False), ColumnSpec("occupation", "string", True))
+        ),
         output=OutputKind(task="classification", classes=("<=50K", ">50K")),
-        data_fingerprint=DataFingerprint(sha256="f" * 64, rows=32561,
-                                         columns=("age", "occupation", "income")),
+        data_fingerprint=DataFingerprint(
+            sha256="f" * 64, rows=32561, columns=("age", "occupation", "income")
+        ),
         params={"max_depth": 3, "nested": {"a": [1, 2.5, None, "x"]}},
         metrics={"roc_auc": 0.91, "accuracy": 0.87},
-        code_version="abc123", parent=None, tags={"team": "risk"}, description="d",
-        author="ana", runtime={"python": "3.11"}, created_at=T0 + timedelta(seconds=n),
+        code_version="abc123",
+        parent=None,
+        tags={"team": "risk"},
+        description="d",
+        author="ana",
+        runtime={"python": "3.11"},
+        created_at=T0 + timedelta(seconds=n),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -73,11 +83,15 @@ class MetadataStoreContract:
         assert created.name == name
         fetched = store.get_model(name)
         assert (fetched.description, dict(fetched.tags), fetched.created_at) == (
-            "churn", {"a": "b"}, T0)
+            "churn",
+            {"a": "b"},
+            T0,
+        )
         assert fetched.latest_version is None
 
-    def test_refuses_a_duplicate_model_unless_exist_ok(self, store: MetadataStore,
-                                                        name: str) -> None:
+    def test_refuses_a_duplicate_model_unless_exist_ok(
+        self, store: MetadataStore, name: str
+    ) -> None:
         store.create_model(name, now=T0)
         with pytest.raises(AlreadyExistsError, match=name):
             store.create_model(name, now=T0)
@@ -91,16 +105,20 @@ class MetadataStoreContract:
 
     def test_unknown_model_is_not_found_everywhere(self, store: MetadataStore) -> None:
         calls = [
-            lambda: store.get_model("ghost"), lambda: store.get_version("ghost", 1),
-            lambda: store.latest_version("ghost"), lambda: store.list_versions("ghost"),
-            lambda: store.list_aliases("ghost"), lambda: store.alias_history("ghost"),
-            lambda: store.get_alias("ghost", "champion"), lambda: store.delete_model("ghost"),
+            lambda: store.get_model("ghost"),
+            lambda: store.get_version("ghost", 1),
+            lambda: store.latest_version("ghost"),
+            lambda: store.list_versions("ghost"),
+            lambda: store.list_aliases("ghost"),
+            lambda: store.alias_history("ghost"),
+            lambda: store.get_alias("ghost", "champion"),
+            lambda: store.delete_model("ghost"),
             lambda: store.create_version(spec("ghost")),
             lambda: store.set_alias("ghost", "champion", 1, actor="a", reason="", now=T0),
         ]
         for call in calls:
             with pytest.raises(ModelNotFoundError, match="No model called 'ghost'"):
-                call()
+                call()  # type: ignore[no-untyped-call]
 
     # -- versions ---------------------------------------------------------------
     def test_numbers_versions_from_one(self, store: MetadataStore, name: str) -> None:
@@ -109,7 +127,8 @@ class MetadataStoreContract:
         assert store.latest_version(name).version == 3
 
     def test_creates_the_model_with_its_first_version_when_asked(
-            self, store: MetadataStore, name: str) -> None:
+        self, store: MetadataStore, name: str
+    ) -> None:
         with pytest.raises(ModelNotFoundError):
             store.create_version(spec(name))
         assert store.create_version(spec(name), create_model=True).version == 1
@@ -122,9 +141,19 @@ class MetadataStoreContract:
         created = store.create_version(given_spec)
         fetched = store.get_version(name, created.version)
         assert fetched == created
-        for field in ("sha256", "flavor", "artifact_size", "signature", "output",
-                      "data_fingerprint", "code_version", "parent", "description", "author",
-                      "created_at"):
+        for field in (
+            "sha256",
+            "flavor",
+            "artifact_size",
+            "signature",
+            "output",
+            "data_fingerprint",
+            "code_version",
+            "parent",
+            "description",
+            "author",
+            "created_at",
+        ):
             assert getattr(fetched, field) == getattr(given_spec, field), field
         for field in ("params", "metrics", "tags", "runtime"):
             assert dict(getattr(fetched, field)) == dict(getattr(given_spec, field)), field
@@ -160,7 +189,8 @@ class MetadataStoreContract:
         assert store.get_version(name, 1) == updated
 
     def test_deletes_an_unaliased_version_and_never_reuses_its_number(
-            self, store: MetadataStore, name: str) -> None:
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 2)
         assert store.delete_version(name, 2).version == 2
         with pytest.raises(VersionNotFoundError):
@@ -168,7 +198,8 @@ class MetadataStoreContract:
         assert store.create_version(spec(name, 9)).version == 3
 
     def test_refuses_to_delete_an_aliased_version_naming_the_alias(
-            self, store: MetadataStore, name: str) -> None:
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 2)
         store.set_alias(name, "champion", 1, actor="ana", reason="", now=T0)
         with pytest.raises(AliasInUseError, match="alias 'champion' points to it"):
@@ -177,50 +208,86 @@ class MetadataStoreContract:
 
     # -- aliases ----------------------------------------------------------------
     def test_alias_moves_are_recorded_with_who_what_when_why(
-            self, store: MetadataStore, name: str) -> None:
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 3)
         first = store.set_alias(name, "champion", 1, actor="ana", reason="first", now=T0)
-        second = store.set_alias(name, "champion", 3, actor="bo", reason="better auc",
-                                 now=T0 + timedelta(hours=1))
+        second = store.set_alias(
+            name, "champion", 3, actor="bo", reason="better auc", now=T0 + timedelta(hours=1)
+        )
         assert (first.from_version, first.to_version) == (None, 1)
         assert (second.from_version, second.to_version, second.actor, second.reason) == (
-            1, 3, "bo", "better auc")
+            1,
+            3,
+            "bo",
+            "better auc",
+        )
         assert store.get_alias(name, "champion").version == 3
         assert store.get_alias(name, "champion").updated_by == "bo"
         assert [(e.from_version, e.to_version) for e in store.alias_history(name)] == [
-            (None, 1), (1, 3)]
+            (None, 1),
+            (1, 3),
+        ]
         assert store.get_version(name, 3).aliases == ("champion",)
         assert store.get_version(name, 1).aliases == ()
 
-    def test_lists_aliases_and_filters_history_by_alias(self, store: MetadataStore,
-                                                        name: str) -> None:
+    def test_lists_aliases_and_filters_history_by_alias(
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 2)
         store.set_alias(name, "champion", 1, actor="a", reason="", now=T0)
         store.set_alias(name, "challenger", 2, actor="a", reason="", now=T0)
         assert [(a.alias, a.version) for a in store.list_aliases(name)] == [
-            ("challenger", 2), ("champion", 1)]
+            ("challenger", 2),
+            ("champion", 1),
+        ]
         assert [e.alias for e in store.alias_history(name, "challenger")] == ["challenger"]
-        assert [v.aliases for v in store.list_versions(name)] == [("champion",),
-                                                                  ("challenger",)]
+        assert [v.aliases for v in store.list_versions(name)] == [("champion",), ("challenger",)]
 
-    def test_alias_to_a_missing_version_changes_nothing(self, store: MetadataStore,
-                                                        name: str) -> None:
+    def test_alias_to_a_missing_version_changes_nothing(
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 1)
         with pytest.raises(VersionNotFoundError):
             store.set_alias(name, "champion", 5, actor="a", reason="", now=T0)
         assert store.list_aliases(name) == []
         assert store.alias_history(name) == []
 
-    def test_compare_and_set_refuses_a_stale_expectation(self, store: MetadataStore,
-                                                         name: str) -> None:
+    def test_compare_and_set_refuses_a_stale_expectation(
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 3)
-        store.set_alias(name, "champion", 1, actor="a", reason="", now=T0,
-                        expect_current=True, expected_version=None)
-        store.set_alias(name, "champion", 2, actor="b", reason="", now=T0,
-                        expect_current=True, expected_version=1)
+        store.set_alias(
+            name,
+            "champion",
+            1,
+            actor="a",
+            reason="",
+            now=T0,
+            expect_current=True,
+            expected_version=None,
+        )
+        store.set_alias(
+            name,
+            "champion",
+            2,
+            actor="b",
+            reason="",
+            now=T0,
+            expect_current=True,
+            expected_version=1,
+        )
         with pytest.raises(ConcurrentUpdateError, match="points to version 2, not 1"):
-            store.set_alias(name, "champion", 3, actor="c", reason="", now=T0,
-                            expect_current=True, expected_version=1)
+            store.set_alias(
+                name,
+                "champion",
+                3,
+                actor="c",
+                reason="",
+                now=T0,
+                expect_current=True,
+                expected_version=1,
+            )
         assert store.get_alias(name, "champion").version == 2
         assert len(store.alias_history(name)) == 2
 
@@ -235,20 +302,20 @@ class MetadataStoreContract:
             store.delete_alias(name, "canary", actor="b", reason="", now=T0)
         assert store.delete_version(name, 1).version == 1
 
-    def test_answers_which_version_an_alias_had_at_a_time(self, store: MetadataStore,
-                                                          name: str) -> None:
+    def test_answers_which_version_an_alias_had_at_a_time(
+        self, store: MetadataStore, name: str
+    ) -> None:
         self._model_with(store, name, 3)
         for hours, version in ((0, 1), (2, 2), (4, 3)):
-            store.set_alias(name, "champion", version, actor="a", reason="",
-                            now=T0 + timedelta(hours=hours))
-        store.delete_alias(name, "champion", actor="a", reason="",
-                           now=T0 + timedelta(hours=6))
-        expected = {-1: None, 0: 1, 1: 1, 3: 2, 4: 3, 5: 3, 7: None}
-        for hours, version in expected.items():
-            assert store.alias_at(name, "champion", T0 + timedelta(hours=hours)) == version
+            store.set_alias(
+                name, "champion", version, actor="a", reason="", now=T0 + timedelta(hours=hours)
+            )
+        store.delete_alias(name, "champion", actor="a", reason="", now=T0 + timedelta(hours=6))
+        expected: dict[int, int | None] = {-1: None, 0: 1, 1: 1, 3: 2, 4: 3, 5: 3, 7: None}
+        for hours, wanted in expected.items():
+            assert store.alias_at(name, "champion", T0 + timedelta(hours=hours)) == wanted
 
-    def test_deletes_a_model_only_without_aliases(self, store: MetadataStore,
-                                                  name: str) -> None:
+    def test_deletes_a_model_only_without_aliases(self, store: MetadataStore, name: str) -> None:
         self._model_with(store, name, 2)
         store.set_alias(name, "champion", 2, actor="a", reason="", now=T0)
         with pytest.raises(AliasInUseError, match="still has alias 'champion'"):
@@ -259,16 +326,26 @@ class MetadataStoreContract:
             store.get_model(name)
         assert name not in [m.name for m in store.list_models()]
 
-    @settings(max_examples=15, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.differing_executors])
-    @given(moves=st.lists(st.one_of(st.integers(min_value=1, max_value=4), st.none()),
-                          min_size=1, max_size=12))
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        moves=st.lists(
+            st.one_of(st.integers(min_value=1, max_value=4), st.none()), min_size=1, max_size=12
+        )
+    )
     def test_history_is_a_consistent_chain_for_any_sequence_of_moves(
-            self, store: MetadataStore, moves: list[int | None]) -> None:
+        self, store: MetadataStore, moves: list[int | None]
+    ) -> None:
         name = f"prop-{next(_names)}"
         self._model_with(store, name, 4)
         current: int | None = None
+        target: int | None
         for step, target in enumerate(moves):
             now = T0 + timedelta(minutes=step)
             if target is None:

@@ -31,8 +31,13 @@ from aweigh.core.errors import (
     StoreURLError,
 )
 
-_LOCKED_HINTS = ("database is locked", "database table is locked", "lock timeout",
-                 "canceling statement due to lock timeout", "could not obtain lock")
+_LOCKED_HINTS = (
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "canceling statement due to lock timeout",
+    "could not obtain lock",
+)
 
 
 def safe_url(url: str | URL) -> str:
@@ -100,8 +105,9 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
                 "AWEIGH_STORE_URL or AWEIGH_HOME.",
                 {"url": safe_url(url)},
             ) from exc
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_s,
-                                              "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -128,9 +134,11 @@ def _postgres_engine(url: URL, busy_timeout_s: float, pool_size: int) -> Engine:
         url,
         pool_size=pool_size,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": max(1, int(busy_timeout_s)),
-                      "options": f"-c lock_timeout={lock_ms}",
-                      "application_name": "aweigh"},
+        connect_args={
+            "connect_timeout": max(1, int(busy_timeout_s)),
+            "options": f"-c lock_timeout={lock_ms}",
+            "application_name": "aweigh",
+        },
     )
 
 
@@ -169,7 +177,19 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     name = type(orig).__name__ if orig is not None else ""
     if name in ("OperationalError", "InterfaceError"):
         text = str(orig).lower()
-        return any(word in text for word in (
-            "connect", "connection", "terminat", "server closed", "unable to open",
-            "no such file", "disk i/o", "readonly", "shut down", "refused"))
+        return any(
+            word in text
+            for word in (
+                "connect",
+                "connection",
+                "terminat",
+                "server closed",
+                "unable to open",
+                "no such file",
+                "disk i/o",
+                "readonly",
+                "shut down",
+                "refused",
+            )
+        )
     return False

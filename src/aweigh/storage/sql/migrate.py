@@ -41,8 +41,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate ``engine``'s database to ``revision`` inside one transaction."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                               {"k": _ADVISORY_LOCK_KEY})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
         if revision == "head" and current_revision(connection) == head_revision():
             return
         cfg = alembic_config()

@@ -42,20 +42,21 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # pragma: no cover - defensive, SQLite returns datetimes
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
     """Declarative base of aweigh's tables; every table name starts with ``aweigh_``."""
 
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
     type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
 
@@ -79,9 +80,7 @@ class VersionRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("aweigh_models.id", ondelete="CASCADE")
-    )
+    model_id: Mapped[int] = mapped_column(ForeignKey("aweigh_models.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     flavor: Mapped[str] = mapped_column(String(32))
@@ -119,9 +118,7 @@ class AliasEventRow(Base):
     __table_args__ = (Index(None, "model_id", "alias", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("aweigh_models.id", ondelete="CASCADE")
-    )
+    model_id: Mapped[int] = mapped_column(ForeignKey("aweigh_models.id", ondelete="CASCADE"))
     alias: Mapped[str] = mapped_column(String(128))
     from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)

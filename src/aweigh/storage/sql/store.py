@@ -38,8 +38,14 @@ from aweigh.storage.sql.schema import AliasEventRow, AliasRow, ModelRow, Version
 class SqlStore(MetadataStore):
     """Metadata in a SQL database; the schema is migrated on start."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 5.0, migrate_on_start: bool = True,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 5.0,
+        migrate_on_start: bool = True,
+        engine: Engine | None = None,
+    ) -> None:
         self.url = url
         self.safe_url = safe_url(url)
         self.engine = engine or build_engine(url, busy_timeout_s=busy_timeout_s)
@@ -77,16 +83,29 @@ class SqlStore(MetadataStore):
         self.engine.dispose()
 
     # -- models -----------------------------------------------------------------
-    def create_model(self, name: str, *, now: datetime, description: str = "",
-                     tags: Mapping[str, str] | None = None, exist_ok: bool = False) -> Model:
+    def create_model(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
+    ) -> Model:
         with self._tx() as s:
             row = s.scalar(select(ModelRow).where(ModelRow.name == name))
             if row is not None:
                 if exist_ok:
                     return self._model(s, row)
                 raise err.model_exists(name)
-            row = ModelRow(name=name, description=description, tags=dict(tags or {}),
-                           next_version=1, created_at=now, updated_at=now)
+            row = ModelRow(
+                name=name,
+                description=description,
+                tags=dict(tags or {}),
+                next_version=1,
+                created_at=now,
+                updated_at=now,
+            )
             s.add(row)
             s.flush()
             return self._model(s, row)
@@ -97,8 +116,13 @@ class SqlStore(MetadataStore):
 
     def list_models(self) -> list[Model]:
         with self._tx() as s:
-            latest = dict(s.execute(select(VersionRow.model_id, func.max(VersionRow.version))
-                                    .group_by(VersionRow.model_id)).all())
+            latest = dict(
+                s.execute(
+                    select(VersionRow.model_id, func.max(VersionRow.version)).group_by(
+                        VersionRow.model_id
+                    )
+                ).all()
+            )
             rows = s.scalars(select(ModelRow).order_by(ModelRow.name)).all()
             return [_to_model(r, latest.get(r.id)) for r in rows]
 
@@ -123,17 +147,24 @@ class SqlStore(MetadataStore):
             model.next_version = number + 1
             model.updated_at = spec.created_at
             row = VersionRow(
-                model_id=model.id, version=number, sha256=spec.sha256, flavor=spec.flavor,
-                artifact_size=spec.artifact_size, signature=spec.signature.to_dict(),
+                model_id=model.id,
+                version=number,
+                sha256=spec.sha256,
+                flavor=spec.flavor,
+                artifact_size=spec.artifact_size,
+                signature=spec.signature.to_dict(),
                 output=spec.output.to_dict(),
-                data_fingerprint=spec.data_fingerprint.to_dict() if spec.data_fingerprint
-                else None,
-                params=dict(spec.params), metrics=dict(spec.metrics),
+                data_fingerprint=spec.data_fingerprint.to_dict() if spec.data_fingerprint else None,
+                params=dict(spec.params),
+                metrics=dict(spec.metrics),
                 code_version=spec.code_version,
                 parent_model=spec.parent[0] if spec.parent else None,
                 parent_version=spec.parent[1] if spec.parent else None,
-                tags=dict(spec.tags), description=spec.description, author=spec.author,
-                runtime=dict(spec.runtime), created_at=spec.created_at,
+                tags=dict(spec.tags),
+                description=spec.description,
+                author=spec.author,
+                runtime=dict(spec.runtime),
+                created_at=spec.created_at,
             )
             s.add(row)
             s.flush()
@@ -147,8 +178,12 @@ class SqlStore(MetadataStore):
     def latest_version(self, name: str) -> ModelVersion:
         with self._tx() as s:
             model = self._model_row(s, name)
-            row = s.scalar(select(VersionRow).where(VersionRow.model_id == model.id)
-                           .order_by(VersionRow.version.desc()).limit(1))
+            row = s.scalar(
+                select(VersionRow)
+                .where(VersionRow.model_id == model.id)
+                .order_by(VersionRow.version.desc())
+                .limit(1)
+            )
             if row is None:
                 raise err.no_versions(name)
             return self._version(s, model, row)
@@ -157,19 +192,31 @@ class SqlStore(MetadataStore):
         with self._tx() as s:
             model = self._model_row(s, name)
             aliases = self._aliases_by_version(s, model.id)
-            rows = s.scalars(select(VersionRow).where(VersionRow.model_id == model.id)
-                             .order_by(VersionRow.version)).all()
+            rows = s.scalars(
+                select(VersionRow)
+                .where(VersionRow.model_id == model.id)
+                .order_by(VersionRow.version)
+            ).all()
             return [_to_version(name, r, aliases.get(r.version, ())) for r in rows]
 
     def versions_with_sha256(self, sha256: str) -> list[ModelVersion]:
         with self._tx() as s:
-            rows = s.execute(select(ModelRow, VersionRow).join(VersionRow)
-                             .where(VersionRow.sha256 == sha256)
-                             .order_by(ModelRow.name, VersionRow.version)).all()
+            rows = s.execute(
+                select(ModelRow, VersionRow)
+                .join(VersionRow)
+                .where(VersionRow.sha256 == sha256)
+                .order_by(ModelRow.name, VersionRow.version)
+            ).all()
             return [self._version(s, m, v) for m, v in rows]
 
-    def update_version(self, name: str, version: int, *, description: str | None = None,
-                       tags: Mapping[str, str] | None = None) -> ModelVersion:
+    def update_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
         with self._tx() as s:
             model = self._model_row(s, name, lock=True)
             row = self._version_row(s, model, version)
@@ -184,8 +231,11 @@ class SqlStore(MetadataStore):
         with self._tx() as s:
             model = self._model_row(s, name, lock=True)
             row = self._version_row(s, model, version)
-            aliased = s.scalars(select(AliasRow.alias).where(
-                AliasRow.model_id == model.id, AliasRow.version == version)).all()
+            aliased = s.scalars(
+                select(AliasRow.alias).where(
+                    AliasRow.model_id == model.id, AliasRow.version == version
+                )
+            ).all()
             if aliased:
                 raise err.version_aliased(name, version, list(aliased))
             gone = _to_version(name, row, ())
@@ -193,9 +243,18 @@ class SqlStore(MetadataStore):
             return gone
 
     # -- aliases ----------------------------------------------------------------
-    def set_alias(self, name: str, alias: str, version: int, *, actor: str, reason: str,
-                  now: datetime, expected_version: int | None = None,
-                  expect_current: bool = False) -> AliasEvent:
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+        expected_version: int | None = None,
+        expect_current: bool = False,
+    ) -> AliasEvent:
         with self._tx() as s:
             model = self._model_row(s, name, lock=True)
             self._version_row(s, model, version)
@@ -204,14 +263,22 @@ class SqlStore(MetadataStore):
             if expect_current and old != expected_version:
                 raise err.alias_moved(name, alias, expected_version, old)
             if row is None:
-                s.add(AliasRow(model_id=model.id, alias=alias, version=version, updated_at=now,
-                               updated_by=actor))
+                s.add(
+                    AliasRow(
+                        model_id=model.id,
+                        alias=alias,
+                        version=version,
+                        updated_at=now,
+                        updated_by=actor,
+                    )
+                )
             else:
                 row.version, row.updated_at, row.updated_by = version, now, actor
             return self._record(s, model, alias, old, version, actor, reason, now)
 
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str,
-                     now: datetime) -> AliasEvent:
+    def delete_alias(
+        self, name: str, alias: str, *, actor: str, reason: str, now: datetime
+    ) -> AliasEvent:
         with self._tx() as s:
             model = self._model_row(s, name, lock=True)
             row = s.get(AliasRow, (model.id, alias))
@@ -232,8 +299,9 @@ class SqlStore(MetadataStore):
     def list_aliases(self, name: str) -> list[Alias]:
         with self._tx() as s:
             model = self._model_row(s, name)
-            rows = s.scalars(select(AliasRow).where(AliasRow.model_id == model.id)
-                             .order_by(AliasRow.alias)).all()
+            rows = s.scalars(
+                select(AliasRow).where(AliasRow.model_id == model.id).order_by(AliasRow.alias)
+            ).all()
             return [_to_alias(name, r) for r in rows]
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
@@ -248,9 +316,16 @@ class SqlStore(MetadataStore):
     def alias_at(self, name: str, alias: str, at: datetime) -> int | None:
         with self._tx() as s:
             model = self._model_row(s, name)
-            row = s.scalar(select(AliasEventRow).where(
-                AliasEventRow.model_id == model.id, AliasEventRow.alias == alias,
-                AliasEventRow.at <= at).order_by(AliasEventRow.id.desc()).limit(1))
+            row = s.scalar(
+                select(AliasEventRow)
+                .where(
+                    AliasEventRow.model_id == model.id,
+                    AliasEventRow.alias == alias,
+                    AliasEventRow.at <= at,
+                )
+                .order_by(AliasEventRow.id.desc())
+                .limit(1)
+            )
             return row.to_version if row is not None else None
 
     # -- helpers ----------------------------------------------------------------
@@ -260,10 +335,19 @@ class SqlStore(MetadataStore):
             return
         try:
             with s.begin_nested():
-                s.add(ModelRow(name=name, description="", tags={}, next_version=1,
-                               created_at=now, updated_at=now))
+                s.add(
+                    ModelRow(
+                        name=name,
+                        description="",
+                        tags={},
+                        next_version=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
         except IntegrityError:
             pass  # another process created it between our check and insert
+
     def _model_row(self, s: Session, name: str, *, lock: bool = False) -> ModelRow:
         query = select(ModelRow).where(ModelRow.name == name)
         if lock:
@@ -274,65 +358,117 @@ class SqlStore(MetadataStore):
         return row
 
     def _version_row(self, s: Session, model: ModelRow, version: int) -> VersionRow:
-        row = s.scalar(select(VersionRow).where(VersionRow.model_id == model.id,
-                                                VersionRow.version == version))
+        row = s.scalar(
+            select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.version == version)
+        )
         if row is None:
             raise err.version_not_found(model.name, version)
         return row
 
     def _model(self, s: Session, row: ModelRow) -> Model:
-        latest = s.scalar(select(func.max(VersionRow.version))
-                          .where(VersionRow.model_id == row.id))
+        latest = s.scalar(select(func.max(VersionRow.version)).where(VersionRow.model_id == row.id))
         return _to_model(row, latest)
 
     def _version(self, s: Session, model: ModelRow, row: VersionRow) -> ModelVersion:
-        aliases = s.scalars(select(AliasRow.alias).where(
-            AliasRow.model_id == model.id, AliasRow.version == row.version)
-            .order_by(AliasRow.alias)).all()
+        aliases = s.scalars(
+            select(AliasRow.alias)
+            .where(AliasRow.model_id == model.id, AliasRow.version == row.version)
+            .order_by(AliasRow.alias)
+        ).all()
         return _to_version(model.name, row, tuple(aliases))
 
     def _aliases_by_version(self, s: Session, model_id: int) -> dict[int, tuple[str, ...]]:
         found: dict[int, list[str]] = {}
-        for alias, version in s.execute(select(AliasRow.alias, AliasRow.version)
-                                        .where(AliasRow.model_id == model_id)
-                                        .order_by(AliasRow.alias)):
+        for alias, version in s.execute(
+            select(AliasRow.alias, AliasRow.version)
+            .where(AliasRow.model_id == model_id)
+            .order_by(AliasRow.alias)
+        ):
             found.setdefault(version, []).append(alias)
         return {v: tuple(a) for v, a in found.items()}
 
-    def _record(self, s: Session, model: ModelRow, alias: str, old: int | None,
-                new: int | None, actor: str, reason: str, now: datetime) -> AliasEvent:
-        row = AliasEventRow(model_id=model.id, alias=alias, from_version=old, to_version=new,
-                            actor=actor, reason=reason, at=now)
+    def _record(
+        self,
+        s: Session,
+        model: ModelRow,
+        alias: str,
+        old: int | None,
+        new: int | None,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> AliasEvent:
+        row = AliasEventRow(
+            model_id=model.id,
+            alias=alias,
+            from_version=old,
+            to_version=new,
+            actor=actor,
+            reason=reason,
+            at=now,
+        )
         s.add(row)
         s.flush()
         return _to_event(model.name, row)
 
 
 def _to_model(row: ModelRow, latest: int | None) -> Model:
-    return Model(name=row.name, description=row.description, tags=dict(row.tags),
-                 created_at=row.created_at, updated_at=row.updated_at, latest_version=latest)
+    return Model(
+        name=row.name,
+        description=row.description,
+        tags=dict(row.tags),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        latest_version=latest,
+    )
 
 
 def _to_version(name: str, row: VersionRow, aliases: tuple[str, ...]) -> ModelVersion:
-    parent = (row.parent_model, row.parent_version) if row.parent_model and \
-        row.parent_version is not None else None
+    parent = (
+        (row.parent_model, row.parent_version)
+        if row.parent_model and row.parent_version is not None
+        else None
+    )
     return ModelVersion(
-        model_name=name, version=row.version, sha256=row.sha256, flavor=row.flavor,
-        artifact_size=row.artifact_size, signature=Signature.from_dict(row.signature),
+        model_name=name,
+        version=row.version,
+        sha256=row.sha256,
+        flavor=row.flavor,
+        artifact_size=row.artifact_size,
+        signature=Signature.from_dict(row.signature),
         output=OutputKind.from_dict(row.output),
         data_fingerprint=DataFingerprint.from_dict(row.data_fingerprint),
-        params=dict(row.params), metrics=dict(row.metrics), code_version=row.code_version,
-        parent=parent, tags=dict(row.tags), description=row.description, author=row.author,
-        runtime=dict(row.runtime), created_at=row.created_at, aliases=aliases,
+        params=dict(row.params),
+        metrics=dict(row.metrics),
+        code_version=row.code_version,
+        parent=parent,
+        tags=dict(row.tags),
+        description=row.description,
+        author=row.author,
+        runtime=dict(row.runtime),
+        created_at=row.created_at,
+        aliases=aliases,
     )
 
 
 def _to_alias(name: str, row: AliasRow) -> Alias:
-    return Alias(model_name=name, alias=row.alias, version=row.version,
-                 updated_at=row.updated_at, updated_by=row.updated_by)
+    return Alias(
+        model_name=name,
+        alias=row.alias,
+        version=row.version,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
 
 
 def _to_event(name: str, row: AliasEventRow) -> AliasEvent:
-    return AliasEvent(model_name=name, alias=row.alias, from_version=row.from_version,
-                      to_version=row.to_version, actor=row.actor, reason=row.reason, at=row.at,
-                      seq=row.id)
+    return AliasEvent(
+        model_name=name,
+        alias=row.alias,
+        from_version=row.from_version,
+        to_version=row.to_version,
+        actor=row.actor,
+        reason=row.reason,
+        at=row.at,
+        seq=row.id,
+    )
