@@ -12,9 +12,24 @@ import aweigh
 from aweigh.core.errors import ModelNotFoundError
 
 EXPECTED = [
-    "AliasEvent", "AweighError", "LoadedModel", "Model", "ModelRef", "ModelVersion",
-    "Registry", "Settings", "__version__", "alias_at", "alias_history", "connect", "load",
-    "models", "parse_ref", "register", "set_alias", "versions",
+    "AliasEvent",
+    "AweighError",
+    "LoadedModel",
+    "Model",
+    "ModelRef",
+    "ModelVersion",
+    "Registry",
+    "Settings",
+    "__version__",
+    "alias_at",
+    "alias_history",
+    "connect",
+    "load",
+    "models",
+    "parse_ref",
+    "register",
+    "set_alias",
+    "versions",
 ]
 
 
@@ -29,31 +44,38 @@ def test_importing_aweigh_imports_no_optional_framework() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, aweigh; bad = [m for m in ('lightgbm', 'xgboost', 'onnxruntime', "
-            "'torch', 'ray', 'psycopg', 'sklearn') if m in sys.modules]; print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, aweigh; bad = [m for m in ('lightgbm', 'xgboost', 'onnxruntime', "
+        "'torch', 'ray', 'psycopg', 'sklearn') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
 @pytest.fixture
 def connected(tmp_path: Path) -> Any:
-    registry = aweigh.connect(store_url="memory://", artifacts_url=str(tmp_path / "a"),
-                              home=tmp_path, user="ana")
+    registry = aweigh.connect(
+        store_url="memory://", artifacts_url=str(tmp_path / "a"), home=tmp_path, user="ana"
+    )
     yield registry
     aweigh.connect(store_url="memory://", artifacts_url=str(tmp_path / "b"), home=tmp_path)
 
 
-def test_module_functions_use_the_connected_registry(connected: Any,
-                                                    adult_train: pd.DataFrame) -> None:
+def test_module_functions_use_the_connected_registry(
+    connected: Any, adult_train: pd.DataFrame
+) -> None:
     from sklearn.tree import DecisionTreeClassifier
 
     cols = ["age", "education_num", "hours_per_week"]
     rows = adult_train.head(2000)
     model = DecisionTreeClassifier(max_depth=4, random_state=42).fit(rows[cols], rows["income"])
-    v = aweigh.register(model, "income", sample=rows[cols].head(20), alias="champion",
-                        training_data=rows)
-    assert v.ref == "income/1" and v.author == "ana"
+    v = aweigh.register(
+        model, "income", sample=rows[cols].head(20), alias="champion", training_data=rows
+    )
+    assert v.ref == "income/1"
+    assert v.author == "ana"
     aweigh.register(model, "income")
     event = aweigh.set_alias("income", "champion", 2, reason="newer")
     assert (event.from_version, event.to_version) == (1, 2)
