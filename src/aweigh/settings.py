@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,72 @@ class Settings(BaseSettings):
         description="Who is acting: recorded as author and in alias history.",
     )
 
+    # -- event log ------------------------------------------------------------------
+    events_url: str | None = Field(
+        default=None,
+        description=("Where prediction and feedback events go (a folder). Default: home/events."),
+    )
+    events_enabled: bool = Field(default=True, description="Record predictions as events.")
+    events_flush_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description=("How often queued events are written; bounds what a crash can lose."),
+    )
+    events_max_queue: int = Field(
+        default=100_000, ge=10, description=("Events held in memory before new ones spool to disk.")
+    )
+
+    # -- serving --------------------------------------------------------------------
+    serve_host: str = Field(default="127.0.0.1", description="Address the server binds.")
+    serve_port: int = Field(default=8000, ge=0, le=65535, description="Port (0: any free).")
+    serve_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    serve_models: list[str] = Field(
+        default_factory=list,
+        description=("References to load at start; empty: every model's champion (else latest)."),
+    )
+    batching: bool = Field(default=True, description="Gather concurrent requests into batches.")
+    max_batch_size: int = Field(
+        default=64, ge=1, le=100_000, description=("Most rows in one predict call.")
+    )
+    max_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=10_000,
+        description=("Longest a request waits for others to join its batch."),
+    )
+    model_batching: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=("Per-model overrides: {name: {max_batch_size: .., max_wait_ms: ..}}."),
+    )
+    compute_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=("Threads per model version running predict (off the event loop)."),
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description=("Largest request body accepted (413 above)."),
+    )
+    max_concurrency: int = Field(
+        default=1024,
+        ge=1,
+        description=("Requests handled at once; more get 503 (uvicorn limit_concurrency)."),
+    )
+    admin_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "API key for /v1/admin routes; unset: admin routes answer loopback clients only."
+        ),
+    )
+    alias_refresh_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=("How often the server re-reads aliases moved elsewhere (0: never)."),
+    )
+
     @field_validator("user")
     @classmethod
     def _user_not_empty(cls, value: str) -> str:
@@ -81,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def resolved_artifacts_url(self) -> str:
         return self.artifacts_url or str(self.home / "artifacts")
+
+    @property
+    def resolved_events_url(self) -> str:
+        return self.events_url or str(self.home / "events")
 
     @classmethod
     def settings_customise_sources(

@@ -26,7 +26,7 @@ def _when(at: datetime | None) -> str:
 
 def models_table(models: Sequence[Model], aliases: dict[str, dict[str, int]]) -> Table:
     table = Table(title="Registered models", title_justify="left")
-    for column in ("model", "latest", "aliases", "updated", "description"):
+    for column in ("model", "latest", "aliases", "updated"):
         table.add_column(column)
     for m in models:
         named = ", ".join(f"{a}→{v}" for a, v in sorted(aliases.get(m.name, {}).items()))
@@ -35,7 +35,6 @@ def models_table(models: Sequence[Model], aliases: dict[str, dict[str, int]]) ->
             str(m.latest_version or "-"),
             named or "-",
             _when(m.updated_at),
-            m.description or "",
         )
     return table
 

@@ -11,6 +11,8 @@ constructor arguments in ``args`` so they survive pickling to another process.
     │   ├── StoreURLError (500 store_url_invalid)
     │   └── MissingDependencyError (500 missing_dependency)
     ├── InvalidInputError (422 invalid_input)
+    │   ├── MalformedRequestError (400 malformed_request)
+    │   ├── PayloadTooLargeError (413 payload_too_large)
     │   ├── InvalidNameError (422 invalid_name)
     │   ├── InvalidReferenceError (422 invalid_reference)
     │   ├── NotAModelError (422 not_a_model)
@@ -25,6 +27,11 @@ constructor arguments in ``args`` so they survive pickling to another process.
     │   ├── AliasInUseError (409 alias_in_use)
     │   └── ConcurrentUpdateError (409 concurrent_update)
     ├── ArtifactIntegrityError (500 artifact_integrity)
+    ├── AuthError (401 unauthorized)
+    │   └── ForbiddenError (403 forbidden)
+    ├── ModelUnavailableError (503 model_unavailable)
+    ├── OverloadedError (503 overloaded)
+    ├── PredictionError (500 prediction_failed)
     └── StoreError (503 store_error)
         ├── StoreUnavailableError (503 store_unavailable)
         └── StoreLockedError (503 store_locked)
@@ -40,17 +47,24 @@ __all__ = [
     "AlreadyExistsError",
     "ArtifactIntegrityError",
     "ArtifactNotFoundError",
+    "AuthError",
     "AweighError",
     "ConcurrentUpdateError",
     "ConfigError",
     "ConflictError",
+    "ForbiddenError",
     "InvalidInputError",
     "InvalidNameError",
     "InvalidReferenceError",
+    "MalformedRequestError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "ModelUnavailableError",
     "NotAModelError",
     "NotFoundError",
+    "OverloadedError",
+    "PayloadTooLargeError",
+    "PredictionError",
     "StoreError",
     "StoreLockedError",
     "StoreURLError",
@@ -103,6 +117,18 @@ class InvalidInputError(AweighError):
 
     code = "invalid_input"
     http_status = 422
+
+
+class MalformedRequestError(InvalidInputError):
+    """A body that is not JSON (or not the protocol's shape at all)."""
+
+    code = "malformed_request"
+    http_status = 400
+
+
+class PayloadTooLargeError(InvalidInputError):
+    code = "payload_too_large"
+    http_status = 413
 
 
 class InvalidNameError(InvalidInputError):
@@ -163,6 +189,36 @@ class ArtifactIntegrityError(AweighError):
     """An artifact's bytes do not match the sha256 the registry recorded."""
 
     code = "artifact_integrity"
+
+
+class AuthError(AweighError):
+    """Missing or wrong credentials."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
+    http_status = 403
+
+
+class ModelUnavailableError(AweighError):
+    """A model version exists but cannot serve (it failed to load, or is loading)."""
+
+    code = "model_unavailable"
+    http_status = 503
+
+
+class OverloadedError(AweighError):
+    code = "overloaded"
+    http_status = 503
+
+
+class PredictionError(AweighError):
+    """The model raised while predicting; the reason is logged, not sent to clients."""
+
+    code = "prediction_failed"
 
 
 class StoreError(AweighError):

@@ -46,6 +46,8 @@ from aweigh.storage.base import MetadataStore
 DEFAULT_ALIAS = "champion"
 SMOKE_ROWS = 64
 MAX_TEXT = 10_000
+MAX_KEY = 256
+MAX_ENTRIES = 1_000
 
 
 class Registry:
@@ -96,25 +98,76 @@ class Registry:
         if alias is not None:
             validate_alias(alias)
         _check_text(description, "description")
+        _output(None, None, task, classes)  # refuse a bad task before any bytes move
         parent_ref = self._parent(parent)
-        clean_params, clean_metrics = _jsonable(dict(params or {})), _metrics(metrics)
-        clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        clean_params = _limited(_jsonable(dict(params or {})), "params")
+        clean_metrics = _limited(_metrics(metrics), "metrics")
+        clean_tags = _limited({str(k): str(v) for k, v in (tags or {}).items()}, "tags")
         sample_frame = as_frame(sample, "sample") if sample is not None else None
         data_print = self._fingerprint(training_data)
-        with tempfile.TemporaryDirectory(prefix="aweigh-register-") as tmp:
-            if isinstance(model, str | Path):
-                handler, stored = self._from_file(Path(model), flavor)
-                native = handler.read(stored)
-            else:
-                handler = flavor_for_object(model, flavor)
-                stored = Path(tmp) / f"model{handler.suffix}"
-                handler.save(model, stored)
-                native = model
-            output = _output(handler, native, task, classes)
-            sha, size = self.artifacts.put(stored)
-            predictor = load_predictor(self.artifacts.fetch(sha), handler.name, output)
-            if sample_frame is not None:
-                output = _check_predicts(predictor, sample_frame, output, handler.name)
+        stored_sha: str | None = None
+        try:
+            with tempfile.TemporaryDirectory(prefix="aweigh-register-") as tmp:
+                if isinstance(model, str | Path):
+                    handler = flavor_for_file(Path(model), flavor)
+                    sha, size = self.artifacts.put(Path(model))
+                    stored_sha = sha
+                    native = handler.read(self.artifacts.fetch(sha))
+                else:
+                    handler = flavor_for_object(model, flavor)
+                    path = Path(tmp) / f"model{handler.suffix}"
+                    handler.save(model, path)
+                    sha, size = self.artifacts.put(path)
+                    stored_sha = sha
+                    native = model
+                output = _output(handler, native, task, classes)
+                predictor = load_predictor(self.artifacts.fetch(sha), handler.name, output)
+                if sample_frame is not None:
+                    output = _check_predicts(predictor, sample_frame, output, handler.name)
+            return self._record_version(
+                name,
+                sha,
+                size,
+                handler,
+                output,
+                native,
+                sample_frame,
+                data_print,
+                clean_params,
+                clean_metrics,
+                clean_tags,
+                parent_ref,
+                description,
+                author,
+                code_version,
+                alias,
+                reason,
+            )
+        except BaseException:
+            if stored_sha is not None:
+                self._collect(stored_sha)  # a failed registration leaves no orphan bytes
+            raise
+
+    def _record_version(
+        self,
+        name: str,
+        sha: str,
+        size: int,
+        handler: Flavor,
+        output: OutputKind,
+        native: Any,
+        sample_frame: pd.DataFrame | None,
+        data_print: DataFingerprint | None,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        tags: dict[str, str],
+        parent_ref: tuple[str, int] | None,
+        description: str,
+        author: str | None,
+        code_version: str | None,
+        alias: str | None,
+        reason: str,
+    ) -> ModelVersion:
         signature = (
             infer_signature(sample_frame) if sample_frame is not None else _signature_from(native)
         )
@@ -128,11 +181,11 @@ class Registry:
                 signature=signature,
                 output=output,
                 data_fingerprint=data_print,
-                params=clean_params,
-                metrics=clean_metrics,
+                params=params,
+                metrics=metrics,
                 code_version=code_version or (git_commit() if self.record_git else None),
                 parent=parent_ref,
-                tags=clean_tags,
+                tags=tags,
                 description=description,
                 author=author or self.actor,
                 runtime={"python": platform.python_version(), **handler.framework_versions()},
@@ -144,11 +197,6 @@ class Registry:
             self.set_alias(name, alias, version.version, reason=reason or "set at registration")
             version = self.store.get_version(name, version.version)
         return version
-
-    def _from_file(self, path: Path, flavor: str | None) -> tuple[Flavor, Path]:
-        handler = flavor_for_file(path, flavor)
-        sha, _ = self.artifacts.put(path)
-        return handler, self.artifacts.fetch(sha)
 
     def _parent(self, parent: str | None) -> tuple[str, int] | None:
         if parent is None:
@@ -296,7 +344,7 @@ class Registry:
 
 
 def _output(
-    handler: Flavor, native: Any, task: str | None, classes: list[Any] | None
+    handler: Flavor | None, native: Any, task: str | None, classes: list[Any] | None
 ) -> OutputKind:
     if task is not None and task not in ("classification", "regression", "other"):
         raise InvalidInputError(
@@ -307,7 +355,8 @@ def _output(
         return OutputKind(task="classification", classes=tuple(_plain(c) for c in classes))
     if task is not None:
         return OutputKind(task=task)  # type: ignore[arg-type]
-    return handler.infer_output(native) or OutputKind(task="other")
+    inferred = handler.infer_output(native) if handler is not None else None
+    return inferred or OutputKind(task="other")
 
 
 def _check_predicts(
@@ -375,6 +424,24 @@ def _metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
             raise InvalidInputError(f"The metric {key!r} is {number}; metrics must be finite.")
         out[str(key)] = number
     return out
+
+
+def _limited(values: dict[str, Any], what: str) -> dict[str, Any]:
+    """Refuse oversized params, metrics or tags: they live in every registry row."""
+    if len(values) > MAX_ENTRIES:
+        raise InvalidInputError(f"There are {len(values)} {what}; use at most {MAX_ENTRIES}.")
+    for key, value in values.items():
+        if len(key) > MAX_KEY:
+            raise InvalidInputError(
+                f"A key of the {what} is {len(key)} characters long; use at most {MAX_KEY}."
+            )
+        size = len(value) if isinstance(value, str) else len(repr(value))
+        if size > MAX_TEXT:
+            raise InvalidInputError(
+                f"The value of {what} {key[:40]!r} is {size} characters long; use at most "
+                f"{MAX_TEXT}."
+            )
+    return values
 
 
 def _check_text(value: str, what: str) -> None:

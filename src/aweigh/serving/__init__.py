@@ -1,0 +1,1 @@
+"""The inference server: one ASGI app from ``create_app(settings)``."""

@@ -1,0 +1,42 @@
+"""``aweigh demo``: two real models on the shipped Adult data, the better one promoted."""
+
+from __future__ import annotations
+
+import pytest
+
+from aweigh.cli._context import registry
+from aweigh.demo import load_adult
+from tests.cli._support import USER, invoke_json, invoke_ok
+
+
+@pytest.mark.slow
+def test_demo_registers_two_versions_and_promotes_the_better_one() -> None:
+    output = invoke_ok("demo").stdout
+    for expected in (
+        "adult-income/1",
+        "adult-income/2",
+        "champion",
+        "beats",
+        "Loaded adult-income@champion",
+    ):
+        assert expected in output, expected
+
+    versions = invoke_json("models", "show", "adult-income")["versions"]
+    assert [v["ref"] for v in versions] == ["adult-income/1", "adult-income/2"]
+    assert versions[1]["parent"] == "adult-income/1"
+    first, second = (v["metrics"]["roc_auc"] for v in versions)
+    assert second > first
+
+    champion = invoke_json("models", "history", "adult-income", "--alias", "champion")
+    assert [(e["from_version"], e["to_version"]) for e in champion] == [(None, 1), (1, 2)]
+    assert all(e["actor"] == USER for e in champion)
+    assert "beats" in champion[1]["reason"]
+    assert invoke_json("models", "show", "adult-income@champion")["ref"] == "adult-income/2"
+
+    loaded = registry().load("adult-income@champion")
+    rows = load_adult("test").head(8)
+    predicted = loaded.predict(rows.drop(columns=["income"]))
+    assert len(predicted) == 8
+    assert set(predicted) <= {"<=50K", ">50K"}
+    proba = loaded.predict_proba(rows.drop(columns=["income"]))
+    assert proba.shape == (8, 2)
