@@ -38,7 +38,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
 test: lint
-	./scripts/ensure-postgres.sh
+	./scripts/ensure-servers.sh
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test

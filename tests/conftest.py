@@ -35,7 +35,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     if bindir is None:
         message = (
             "PostgreSQL server binaries (initdb, pg_ctl) not found; "
-            "run ./scripts/ensure-postgres.sh (make test does)."
+            "run ./scripts/ensure-servers.sh (make test does)."
         )
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
