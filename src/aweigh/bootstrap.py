@@ -14,6 +14,7 @@ from aweigh.registry.service import Registry
 from aweigh.settings import Settings
 from aweigh.storage.artifacts.base import ArtifactStore
 from aweigh.storage.base import MetadataStore
+from aweigh.storage.events.base import EventLog
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
 
@@ -58,6 +59,23 @@ def build_artifacts(url: str, *, cache_dir: Path) -> ArtifactStore:
     from aweigh.storage.artifacts.fsspec_store import FsspecArtifactStore
 
     return FsspecArtifactStore(url, cache_dir=cache_dir)
+
+
+def build_event_log(settings: Settings) -> EventLog:
+    """The prediction/feedback event log: Parquet segments under a local folder."""
+    from aweigh.storage.events.parquet import ParquetEventLog
+
+    url = settings.resolved_events_url
+    if "://" in url and not url.startswith("file://"):
+        raise StoreURLError(
+            f"The events URL {url!r} must be a local folder for now "
+            "(set AWEIGH_EVENTS_URL to a path)."
+        )
+    return ParquetEventLog(
+        url.removeprefix("file://"),
+        flush_interval_s=settings.events_flush_interval_s,
+        max_queue=settings.events_max_queue,
+    )
 
 
 def build_registry(settings: Settings) -> Registry:

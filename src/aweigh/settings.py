@@ -8,6 +8,7 @@ then defaults that work with no configuration under ``./.aweigh/``.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,17 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(
             f"Cannot read the aweigh config file: {exc}. Fix its TOML syntax."
         ) from exc
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``AWEIGH_*`` variables that rebuild ``settings`` in another process (uvicorn workers)."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        if name == "admin_key" and settings.admin_key is not None:
+            value = settings.admin_key.get_secret_value()
+        env[f"AWEIGH_{name.upper()}"] = (
+            json.dumps(value) if isinstance(value, list | dict) else str(value)
+        )
+    return env

@@ -42,10 +42,12 @@ def handle_errors(fn: F) -> F:
 
 
 def _register_commands() -> None:
-    from aweigh.cli import demo, models
+    from aweigh.cli import demo, events, models, serve
 
     app.add_typer(models.app, name="models")
+    app.add_typer(events.app, name="events")
     app.command("demo")(demo.demo)
+    app.command("serve")(serve.serve)
 
 
 _register_commands()

@@ -8,8 +8,8 @@ bodies become one ``dict[column, list]`` in signature order. Every problem is co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson

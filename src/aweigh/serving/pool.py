@@ -21,7 +21,7 @@ from aweigh.core.errors import AweighError, ModelUnavailableError, VersionNotFou
 from aweigh.core.refs import ModelRef
 from aweigh.registry.loaded import LoadedModel
 from aweigh.registry.service import DEFAULT_ALIAS, Registry
-from aweigh.serving.batcher import BatchObserver, Batcher, BatchOutput, Columns
+from aweigh.serving.batcher import Batcher, BatchObserver, BatchOutput, Columns
 
 log = logging.getLogger("aweigh.serving")
 State = Literal["loading", "ready", "failed"]
@@ -225,10 +225,8 @@ def _predict_fn(model: LoadedModel) -> Any:
             raise ValueError(f"the model returned {len(predictions)} predictions for {rows} rows")
         proba = None
         if want_proba:
-            proba = np.asarray(
-                model.predictor.predict_proba(frame),  # type: ignore[attr-defined]
-                dtype=float,
-            ).tolist()
+            raw = model.predictor.predict_proba(frame)  # type: ignore[attr-defined]
+            proba = np.asarray(raw, dtype=np.float64).tolist()
         return BatchOutput(predictions.tolist(), proba)
 
     return predict

@@ -7,6 +7,8 @@ grows past ``max_bytes`` or when the writer replays; closed files are immutable
 until they are replayed and removed. A file whose owner died (its lock went with
 it) is replayed by the next process that looks.
 
+A line is one event as JSON (``event_to_json_line``). JSON has no NaN or infinity,
+so a non-finite ``latency_ms`` or probability comes back from the spool as null/NaN.
 Without ``fcntl`` (Windows) there is no locking: one process per spool folder.
 """
 

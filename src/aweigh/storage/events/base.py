@@ -79,7 +79,8 @@ class EventLog(ABC):
 
     def query_frame(self, sql: str, params: QueryParams = None) -> pd.DataFrame:
         """:meth:`query` as a pandas DataFrame."""
-        return self.query(sql, params).to_pandas()
+        frame: pd.DataFrame = self.query(sql, params).to_pandas()
+        return frame
 
     def __enter__(self) -> EventLog:
         return self

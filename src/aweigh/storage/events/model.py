@@ -66,6 +66,14 @@ class Event:
                 f"The event kind must be 'prediction' or 'feedback'. Got {self.kind!r} instead.",
                 {"field": "kind"},
             )
+        rid, model = self.request_id, self.model
+        if type(rid) is not str or not rid or type(model) is not str or not model:
+            name = "model" if type(rid) is str and rid else "request_id"
+            raise InvalidInputError(
+                f"The event {name} must be a non-empty string. "
+                f"Got {getattr(self, name)!r} instead.",
+                {"field": name},
+            )
         ts = self.ts
         if not isinstance(ts, datetime):
             raise InvalidInputError(
@@ -235,7 +243,10 @@ def table_to_events(table: pa.Table) -> list[Event]:
             values = [None if v is None else loads(v) for v in values]
         columns[field.name] = values
     fields = list(columns)
-    return [Event(**dict(zip(fields, values, strict=True))) for values in zip(*columns.values())]
+    return [
+        Event(**dict(zip(fields, values, strict=True)))
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 _FIELDS = tuple(field.name for field in EVENT_SCHEMA)

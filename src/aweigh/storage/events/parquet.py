@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -25,11 +26,18 @@ from aweigh.storage.events._spool import Spool, _fsync_dir, new_stem
 from aweigh.storage.events.base import EventLog, EventLogStats, QueryParams
 from aweigh.storage.events.model import Event, events_to_table
 
-__all__ = ["ParquetEventLog", "partition_value", "write_segment"]
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["ParquetEventLog", "SegmentReader", "partition_value", "query_folder", "write_segment"]
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _GLOB_CHARS = frozenset("*?[]{}")
 _MAX_BACKOFF_S = 30.0
+_EXIT_TIMEOUT_S = 30.0
+# Events converted per call into Arrow: each call holds the GIL throughout, so slices
+# keep the pauses a busy writer causes to request threads to about a millisecond.
+_SLICE = 4096
 
 
 def partition_value(model: str) -> str:
@@ -64,6 +72,64 @@ def write_segment(table: pa.Table, path: Path) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _check_root(root: Path | str) -> Path:
+    path = Path(root).expanduser().absolute()
+    if _GLOB_CHARS.intersection(str(path)):
+        raise ConfigError(
+            f"The events folder {str(path)!r} contains one of "
+            f"{''.join(sorted(_GLOB_CHARS))}, which DuckDB reads as wildcards. "
+            "Choose a folder without them.",
+            {"root": str(path)},
+        )
+    return path
+
+
+class SegmentReader:
+    """Read-only SQL over the segments under ``root``; writes and replays nothing.
+
+    One DuckDB connection, opened at the first query, that can read files only under
+    ``root``; the view ``events`` covers every segment present when a query runs.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = _check_root(root)
+        self._lock = threading.Lock()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._view: str | None = None
+
+    def query(self, sql: str, params: QueryParams = None) -> pa.Table:
+        with self._lock:
+            if self._conn is None:
+                self._conn = _sql.connect(self.root)
+            if self._view != "files":
+                if next(self.root.glob("model=*/date=*/*.parquet"), None) is not None:
+                    _sql.view_over_files(self._conn, self.root)
+                    self._view = "files"
+                elif self._view is None:
+                    _sql.view_over_table(self._conn, _sql.empty_view_table())
+                    self._view = "empty"
+            return _sql.run(self._conn, sql, params)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn, self._view = None, None
+
+
+def query_folder(root: Path | str, sql: str, params: QueryParams = None) -> pa.Table:
+    """One read-only query over an events folder, without opening a log.
+
+    No writer thread starts and no spool is replayed, so it is safe to run while a
+    server writes to the same folder (``aweigh events query``).
+    """
+    reader = SegmentReader(root)
+    try:
+        return reader.query(sql, params)
+    finally:
+        reader.close()
 
 
 class _UnsafePathError(Exception):
@@ -120,7 +186,8 @@ class ParquetEventLog(EventLog):
 
     Crash bound: a crash of the process (``kill -9``, out-of-memory kill) loses at
     most the events still on the queue: those appended since the start of the last
-    completed write cycle, i.e. about ``flush_interval_s`` plus one write's duration.
+    completed write cycle, i.e. about ``flush_interval_s`` plus one write's duration,
+    and never more than ``max_queue`` events.
     Everything appended before a :meth:`flush` call that returned is on disk, and
     spooled events survive a process crash at once (a machine crash after the
     writer's next fsync). Call :meth:`close` at shutdown; it is also registered
@@ -142,13 +209,7 @@ class ParquetEventLog(EventLog):
         _positive("ParquetEventLog", "flush_interval_s", flush_interval_s, integer=False)
         _positive("ParquetEventLog", "max_queue", max_queue, integer=True)
         _positive("ParquetEventLog", "max_batch", max_batch, integer=True)
-        self.root = Path(root).expanduser().absolute()
-        if _GLOB_CHARS.intersection(str(self.root)):
-            raise ConfigError(
-                f"The events folder {str(self.root)!r} contains one of {''.join(sorted(_GLOB_CHARS))}"
-                ", which DuckDB reads as a wildcard. Choose a folder without them.",
-                {"root": str(self.root)},
-            )
+        self.root = _check_root(root)
         self.flush_interval_s = float(flush_interval_s)
         self.max_queue = max_queue
         self.max_batch = max_batch
@@ -170,18 +231,17 @@ class ParquetEventLog(EventLog):
         self._stopping = False
         self._cycle_lock = threading.Lock()
         self._replay_pending = True  # a spool left behind is replayed at start
+        self._spills = 0
         self._retry_at = 0.0
         self._backoff = 0.0
 
-        self._query_lock = threading.Lock()
-        self._conn: _sql.duckdb.DuckDBPyConnection | None = None
-        self._view: str | None = None
+        self._reader = SegmentReader(self.root)
 
         self._thread = threading.Thread(
             target=self._run, name=f"aweigh-event-writer-{self.root.name}", daemon=True
         )
         self._thread.start()
-        atexit.register(self.close)
+        atexit.register(self._close_at_exit)
 
     # -- the request path -----------------------------------------------------------
     def append(self, events: Sequence[Event]) -> None:
@@ -225,7 +285,7 @@ class ParquetEventLog(EventLog):
             if self._closed:
                 return
             self._closed = True
-        atexit.unregister(self.close)
+        atexit.unregister(self._close_at_exit)
         with self._cycles:
             self._stopping = True
             self._requested += 1
@@ -236,10 +296,10 @@ class ParquetEventLog(EventLog):
                 self._spool.close()
             except OSError as exc:
                 self._note(exc)
-        with self._query_lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn, self._view = None, None
+        self._reader.close()
+
+    def _close_at_exit(self) -> None:
+        self.close(timeout_s=_EXIT_TIMEOUT_S)
 
     def stats(self) -> EventLogStats:
         with self._lock:
@@ -256,17 +316,7 @@ class ParquetEventLog(EventLog):
 
     # -- reading --------------------------------------------------------------------
     def query(self, sql: str, params: QueryParams = None) -> pa.Table:
-        with self._query_lock:
-            if self._conn is None:
-                self._conn = _sql.connect(self.root)
-            if self._view != "files":
-                if next(self.root.glob("model=*/date=*/*.parquet"), None) is not None:
-                    _sql.view_over_files(self._conn, self.root)
-                    self._view = "files"
-                elif self._view is None:
-                    _sql.view_over_table(self._conn, _sql.empty_view_table())
-                    self._view = "empty"
-            return _sql.run(self._conn, sql, params)
+        return self._reader.query(sql, params)
 
     # -- the writer thread ------------------------------------------------------------
     def _run(self) -> None:
@@ -300,7 +350,7 @@ class ParquetEventLog(EventLog):
                 except OSError as exc:
                     self._note(exc)
                 due = not failed and time.monotonic() >= self._retry_at
-                if self._replay_pending and (force_replay or due):
+                if force_replay or (self._replay_pending and due):
                     self._replay()
             except Exception as exc:  # the writer never dies
                 self._note(exc)
@@ -325,7 +375,13 @@ class ParquetEventLog(EventLog):
     def _write(self, events: Sequence[Event]) -> bool:
         """Write new events, one segment per partition; spool what fails. True if all went."""
         unwritten: list[Event] = []
-        for (model, day), group in _partition(events).items():
+        try:
+            partitions = _partition(events)
+        except Exception:  # not all of them are events: keep those that are
+            good = [e for e in events if isinstance(e, Event)]
+            self._drop(len(events) - len(good), TypeError("appended items that are not Events"))
+            partitions = _partition(good)
+        for (model, day), group in partitions.items():
             table, good = self._table(group)
             if table is None:
                 continue
@@ -349,14 +405,15 @@ class ParquetEventLog(EventLog):
 
     def _replay(self) -> None:
         """Write each spool file's events as segments named after it, then remove the file."""
+        spills = self._spills
         pending = False
         for path in self._spool.files():
             with self._spool.claim(path) as claim:
                 if claim is None:
                     continue  # another live process is still writing it
-                events, lost = claim.read()
                 rows = segments = 0
                 try:
+                    events, lost = claim.read()
                     for (model, day), group in _partition(events).items():
                         table, good = self._table(group, count_drops=False)
                         lost += len(group) - len(good)
@@ -385,7 +442,7 @@ class ParquetEventLog(EventLog):
                             f"{lost} events of the spool file {path.name} could not be read "
                             "and were skipped (a torn last line after a crash, or invalid values)"
                         )
-        self._replay_pending = pending
+        self._replay_pending = pending or self._spills != spills  # spilled meanwhile
         if not pending:
             self._backoff = 0.0
 
@@ -394,7 +451,10 @@ class ParquetEventLog(EventLog):
     ) -> tuple[pa.Table | None, list[Event]]:
         """The events as a table; an event that cannot be converted is left out (dropped)."""
         try:
-            return events_to_table(events), events
+            if len(events) <= _SLICE:
+                return events_to_table(events), events
+            slices = [events[i : i + _SLICE] for i in range(0, len(events), _SLICE)]
+            return pa.concat_tables([events_to_table(s) for s in slices]), events
         except Exception:  # find the bad events; the others still go
             good: list[Event] = []
             for event in events:
@@ -411,7 +471,9 @@ class ParquetEventLog(EventLog):
         folder = self.root / f"model={partition_value(model)}" / f"date={day.isoformat()}"
         path = folder / f"{stem}.parquet"
         if not path.resolve().is_relative_to(self.root.resolve()):
-            raise _UnsafePathError(f"The segment path {path} for model {model!r} leaves {self.root}")
+            raise _UnsafePathError(
+                f"The segment path {path} for model {model!r} leaves {self.root}"
+            )
         return path
 
     # -- bookkeeping ----------------------------------------------------------------
@@ -423,6 +485,7 @@ class ParquetEventLog(EventLog):
             return
         with self._lock:
             self._spooled += len(events)
+            self._spills += 1
         self._replay_pending = True
 
     def _failed(self) -> None:

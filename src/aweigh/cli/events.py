@@ -1,0 +1,52 @@
+"""``aweigh events``: read the prediction and feedback event log with SQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from aweigh.cli._render import console
+from aweigh.cli.app import handle_errors
+from aweigh.settings import load_settings
+
+app = typer.Typer(no_args_is_help=True, help="Query prediction and feedback events (DuckDB).")
+
+MAX_ROWS_SHOWN = 200
+
+
+@app.command("query")
+@handle_errors
+def query(
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="A read-only query over the view 'events', e.g. "
+            '"SELECT model, count(*) FROM events GROUP BY 1".'
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Run SQL over the event log without disturbing a running server."""
+    from aweigh.storage.events.parquet import query_folder
+
+    settings = load_settings()
+    table = query_folder(settings.resolved_events_url.removeprefix("file://"), sql)
+    if as_json:
+        print(json.dumps(table.to_pylist(), default=str, indent=1))
+        return
+    frame = table.to_pandas()
+    if as_csv:
+        print(frame.to_csv(index=False), end="")
+        return
+    shown = Table(title=f"{len(frame):,} row(s)", title_justify="left")
+    for column in frame.columns:
+        shown.add_column(str(column), overflow="fold")
+    for row in frame.head(MAX_ROWS_SHOWN).itertuples(index=False):
+        shown.add_row(*("" if v is None else str(v) for v in row))
+    console.print(shown)
+    if len(frame) > MAX_ROWS_SHOWN:
+        console.print(f"(first {MAX_ROWS_SHOWN} rows shown; use --csv or --json for all)")

@@ -1,0 +1,160 @@
+"""``create_app(settings)``: the one factory that builds the inference server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aweigh.core.errors import AweighError, ModelNotFoundError
+from aweigh.registry.service import Registry
+from aweigh.serving import routes_admin, routes_ops, routes_v1, routes_v2
+from aweigh.serving.http import JSONResponse, error_response, request_id
+from aweigh.serving.metrics import ServingMetrics, event_log_families, model_families
+from aweigh.serving.middleware import RequestContext
+from aweigh.serving.pool import BatchConfig, ModelPool
+from aweigh.serving.recorder import Recorder
+from aweigh.serving.state import AppState
+from aweigh.settings import Settings
+from aweigh.storage.events import EventLog
+
+log = logging.getLogger("aweigh.serving")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    event_log: EventLog | None = None,
+    metrics: ServingMetrics | None = None,
+) -> Starlette:
+    """The ASGI app serving every registered model (see ``aweigh serve``).
+
+    ``registry`` and ``event_log`` default to the ones ``settings`` describe; tests
+    inject their own. Models load in the background: ``/readyz`` says when.
+    """
+    if registry is None or (event_log is None and settings.events_enabled):
+        from aweigh.bootstrap import build_event_log, build_registry
+
+        registry = registry or build_registry(settings)
+        if event_log is None and settings.events_enabled:
+            event_log = build_event_log(settings)
+    metrics = metrics or ServingMetrics()
+    pool = ModelPool(
+        registry,
+        defaults=BatchConfig(settings.batching, settings.max_batch_size, settings.max_wait_ms),
+        per_model=settings.model_batching,
+        compute_threads=settings.compute_threads,
+        observer_for=metrics.observer,
+    )
+    state = AppState(
+        settings=settings,
+        registry=registry,
+        pool=pool,
+        metrics=metrics,
+        recorder=Recorder(event_log),
+        event_log=event_log,
+    )
+    if event_log is not None:
+        log_ = event_log
+        metrics.watch("events", lambda: event_log_families(log_.stats()))
+    metrics.watch(
+        "models",
+        lambda: model_families(
+            [(s.version.model_name, str(s.version.version), s.state) for s in pool.served()]
+        ),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(_startup(state), name="aweigh-startup")]
+        if settings.alias_refresh_s > 0:
+            tasks.append(asyncio.create_task(_refresh_aliases(state), name="aweigh-aliases"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await pool.close()
+            if event_log is not None:
+                await asyncio.get_running_loop().run_in_executor(None, event_log.close)
+
+    app = Starlette(
+        routes=[*routes_v1.ROUTES, *routes_v2.ROUTES, *routes_admin.ROUTES, *routes_ops.ROUTES],
+        middleware=[Middleware(RequestContext, metrics=metrics)],
+        exception_handlers={AweighError: _aweigh_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.aweigh = state
+    return app
+
+
+async def _startup(state: AppState) -> None:
+    try:
+        await state.pool.load_startup(list(state.settings.serve_models))
+    except AweighError as exc:
+        log.error("startup loading failed: %s", exc.message)
+    except Exception:
+        log.exception("startup loading failed")
+    finally:
+        state.started = True
+
+
+async def _refresh_aliases(state: AppState) -> None:
+    while True:
+        await asyncio.sleep(state.settings.alias_refresh_s)
+        with _quiet():
+            await state.pool.refresh_aliases()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    try:
+        yield
+    except Exception:
+        log.warning("could not refresh aliases", exc_info=True)
+
+
+async def _aweigh_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AweighError)
+    rid = request_id(request)
+    if request.url.path.startswith("/v2"):
+        status = exc.http_status
+        if isinstance(exc, ModelNotFoundError):
+            status = 404
+        return JSONResponse(
+            {"error": exc.message, "code": exc.code},
+            status_code=status,
+            headers={"X-Request-ID": rid},
+        )
+    return error_response(exc, rid)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    rid = request_id(request)
+    log.error("unexpected error on request %s", rid, exc_info=exc)
+    body: dict[str, Any] = {
+        "error": {
+            "code": "internal",
+            "request_id": rid,
+            "message": (
+                "The server failed on this request; the logs have the details under this "
+                "request id."
+            ),
+        }
+    }
+    return JSONResponse(body, status_code=500, headers={"X-Request-ID": rid})
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn workers: settings come from ``AWEIGH_*`` variables."""
+    from aweigh.settings import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,123 @@
+"""The shared predict path of /v1 and /v2: find the version, batch, answer, record.
+
+The client's disconnect is watched while the request waits for its batch; a request
+whose client has gone is dropped before it reaches the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+
+from aweigh.core.errors import AweighError, InvalidInputError, PredictionError
+from aweigh.core.refs import ModelRef
+from aweigh.serving.batcher import BatchOutput
+from aweigh.serving.pool import Served
+from aweigh.serving.state import AppState
+
+log = logging.getLogger("aweigh.serving")
+
+
+class ClientGoneError(Exception):
+    """The client disconnected before its prediction was ready."""
+
+
+@dataclass(slots=True)
+class Prediction:
+    served: Served
+    output: BatchOutput
+    latency_ms: float
+
+
+def model_ref(name: str, version: str | None, alias: str | None) -> ModelRef:
+    """The reference a URL names: ``?version=3``, ``?alias=challenger`` or the default."""
+    from aweigh.core.refs import parse_ref
+
+    if version is not None and alias is not None:
+        raise InvalidInputError("Give either 'version' or 'alias', not both.")
+    if version is not None:
+        return parse_ref(f"{name}/{version}")
+    if alias is not None:
+        return parse_ref(f"{name}@{alias}")
+    return parse_ref(name)
+
+
+async def run_prediction(
+    state: AppState, request: Request, served: Served, columns: dict[str, list[Any]], rows: int
+) -> Prediction:
+    """Batch and compute; raise ClientGoneError if the client left while waiting."""
+    assert served.batcher is not None
+    started = time.perf_counter()
+    job = asyncio.ensure_future(served.batcher.submit(columns, rows))
+    watcher = asyncio.ensure_future(_wait_disconnect(request))
+    try:
+        done, _ = await asyncio.wait({job, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not watcher.done():
+            watcher.cancel()
+    if job not in done:
+        job.cancel()
+        raise ClientGoneError
+    try:
+        output = job.result()
+    except AweighError:
+        raise
+    except Exception as exc:
+        log.error(
+            "model %s failed on request %s",
+            served.version.ref,
+            request.scope.get("aweigh.request_id"),
+            exc_info=exc,
+        )
+        raise PredictionError(
+            f"{served.version.ref} failed while predicting ({type(exc).__name__}). The "
+            "server logs have the details under this request id.",
+            {"model": served.version.model_name, "version": served.version.version},
+        ) from exc
+    state.metrics.rows.labels(served.version.model_name, str(served.version.version)).inc(rows)
+    return Prediction(served, output, (time.perf_counter() - started) * 1000)
+
+
+async def _wait_disconnect(request: Request) -> None:
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def record_task(
+    state: AppState,
+    rid: str,
+    prediction: Prediction,
+    columns: dict[str, list[Any]],
+    rows: int,
+    subject_id: str | None,
+) -> BackgroundTask | None:
+    """The event-log write that runs after the response is sent."""
+    if state.event_log is None:
+        return None
+    version = prediction.served.version
+    return BackgroundTask(
+        _record,
+        state,
+        request_id=rid,
+        model=version.model_name,
+        version=version.version,
+        columns=columns,
+        rows=rows,
+        predictions=prediction.output.predictions,
+        proba=prediction.output.proba,
+        latency_ms=prediction.latency_ms,
+        subject_id=subject_id,
+    )
+
+
+async def _record(state: AppState, **event: Any) -> None:
+    """Async so Starlette runs it on the loop after the reply, without a thread hop."""
+    state.recorder.prediction(**event)

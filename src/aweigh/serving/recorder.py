@@ -1,0 +1,131 @@
+"""Turning predictions and feedback into events, after the response is sent.
+
+``Recorder`` never raises into a request: the event log's ``append`` only enqueues,
+and anything unexpected is logged and counted. It remembers recent request ids (a
+bounded LRU) so feedback can be matched without touching disk; older ids are looked
+up in the event log itself, so a label may arrive days later.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aweigh.storage.events import Event, EventLog
+
+log = logging.getLogger("aweigh.serving")
+
+
+class Recorder:
+    """Builds events and hands them to the event log (or nowhere, when disabled)."""
+
+    def __init__(self, event_log: EventLog | None, *, remember: int = 200_000) -> None:
+        self.event_log = event_log
+        self._recent: OrderedDict[str, tuple[str, int, int]] = OrderedDict()
+        self._remember = remember
+        self.failures = 0
+
+    def prediction(
+        self,
+        *,
+        request_id: str,
+        model: str,
+        version: int,
+        columns: dict[str, list[Any]],
+        rows: int,
+        predictions: list[Any],
+        proba: list[list[float]] | None,
+        latency_ms: float,
+        subject_id: str | None,
+    ) -> None:
+        """Record one request's rows as prediction events (runs after the reply)."""
+        self._remember_id(request_id, model, version, rows)
+        if self.event_log is None:
+            return
+        try:
+            now = datetime.now(UTC)
+            names = list(columns)
+            values = list(zip(*(columns[n] for n in names), strict=True))
+            self.event_log.append(
+                [
+                    Event(
+                        kind="prediction",
+                        request_id=request_id,
+                        row=i,
+                        model=model,
+                        version=version,
+                        ts=now,
+                        inputs=dict(zip(names, values[i], strict=True)),
+                        output=predictions[i],
+                        proba=tuple(proba[i]) if proba is not None else None,
+                        latency_ms=latency_ms,
+                        subject_id=subject_id,
+                    )
+                    for i in range(rows)
+                ]
+            )
+        except Exception:  # never let recording hurt serving
+            self.failures += 1
+            log.exception("could not record the prediction events of %s", request_id)
+
+    def _remember_id(self, request_id: str, model: str, version: int, rows: int) -> None:
+        self._recent[request_id] = (model, version, rows)
+        if len(self._recent) > self._remember:
+            self._recent.popitem(last=False)
+
+    def feedback(self, model: str, items: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
+        """Store labels for known request ids; return how many and the unknown ids."""
+        started = time.perf_counter()
+        known: dict[str, int | None] = {}
+        missing: list[str] = []
+        for item in items:
+            rid = item["request_id"]
+            hit = self._recent.get(rid)
+            if hit is not None and hit[0] == model:
+                known[rid] = hit[1]
+            else:
+                missing.append(rid)
+        if missing and self.event_log is not None:
+            found = self._lookup(model, missing)
+            known.update(found)
+            missing = [rid for rid in missing if rid not in found]
+        now = datetime.now(UTC)
+        events = [
+            Event(
+                kind="feedback",
+                request_id=item["request_id"],
+                row=int(item.get("row", 0)),
+                model=model,
+                version=known[item["request_id"]],
+                ts=now,
+                label=item["label"],
+                subject_id=item.get("subject_id"),
+            )
+            for item in items
+            if item["request_id"] in known
+        ]
+        if events and self.event_log is not None:
+            self.event_log.append(events)
+        log.debug(
+            "feedback: %d stored, %d unknown in %.1f ms",
+            len(events),
+            len(missing),
+            (time.perf_counter() - started) * 1000,
+        )
+        return len(events), sorted(set(missing))
+
+    def _lookup(self, model: str, ids: list[str]) -> dict[str, int | None]:
+        assert self.event_log is not None
+        self.event_log.flush(timeout_s=5)
+        table = self.event_log.query(
+            "SELECT request_id, max(version) AS version FROM events "
+            "WHERE kind = 'prediction' AND model = ? AND list_contains(?, request_id) "
+            "GROUP BY request_id",
+            [model, ids],
+        )
+        rows = table.to_pylist()
+        return {r["request_id"]: r["version"] for r in rows}
