@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         le=64,
         description=("Threads per model version running predict (off the event loop)."),
     )
+    model_threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description=(
+            "OpenMP/BLAS threads one predict call may use (1 is fastest for small batches)."
+        ),
+    )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024,
         ge=1024,

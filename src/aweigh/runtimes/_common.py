@@ -164,10 +164,28 @@ class ProbaPredictor(ModelPredictor):
     """A loaded classifier that also gives class probabilities."""
 
     def __init__(
-        self, flavor: str, output: OutputKind, predict: FrameFn, proba: FrameFn, source: str
+        self,
+        flavor: str,
+        output: OutputKind,
+        predict: FrameFn,
+        proba: FrameFn,
+        source: str,
+        both: Callable[[pd.DataFrame], tuple[Any, Any]] | None = None,
     ) -> None:
         super().__init__(flavor, output, predict, source)
         self._proba = proba
+        self._both = both
+
+    def predict_with_proba(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities in one pass where the model allows it (pipelines
+        transform the input once instead of twice)."""
+        if self._both is None:
+            return self.predict(frame), self.predict_proba(frame)
+        frame = check_frame(frame)
+        labels, proba = (np.asarray(x) for x in self._both(frame))
+        self._check_rows(labels, frame, "predictions")
+        self._check_rows(proba, frame, "probability rows")
+        return labels, proba
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         frame = check_frame(frame)
@@ -183,9 +201,14 @@ class ProbaPredictor(ModelPredictor):
 
 
 def make_predictor(
-    flavor: str, output: OutputKind, predict: FrameFn, proba: FrameFn | None, source: str
+    flavor: str,
+    output: OutputKind,
+    predict: FrameFn,
+    proba: FrameFn | None,
+    source: str,
+    both: Callable[[pd.DataFrame], tuple[Any, Any]] | None = None,
 ) -> ModelPredictor:
     """A predictor that has ``predict_proba`` only when ``proba`` is given."""
     if proba is None:
         return ModelPredictor(flavor, output, predict, source)
-    return ProbaPredictor(flavor, output, predict, proba, source)
+    return ProbaPredictor(flavor, output, predict, proba, source, both)

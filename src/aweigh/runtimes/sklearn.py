@@ -79,7 +79,8 @@ class SklearnFlavor(Flavor):
             return model.predict(frame)
 
         proba = model.predict_proba if callable(getattr(model, "predict_proba", None)) else None
-        return make_predictor(self.name, output, predict, proba, "'sklearn' model")
+        both = _shared_transform(model) if proba is not None else None
+        return make_predictor(self.name, output, predict, proba, "'sklearn' model", both)
 
     def infer_output(self, obj: Any) -> OutputKind | None:
         final = _final_step(obj)
@@ -102,3 +103,23 @@ class SklearnFlavor(Flavor):
         sklearn = require("sklearn", self.name, "scikit-learn")
         joblib = require("joblib", self.name, "joblib")
         return {"scikit-learn": str(sklearn.__version__), "joblib": str(joblib.__version__)}
+
+
+def _shared_transform(model: Any) -> Any:
+    """For a Pipeline: transform once, then the final step's predict and predict_proba.
+
+    This is exactly what ``Pipeline.predict`` and ``Pipeline.predict_proba`` each do,
+    without running the (often costly) transformers twice.
+    """
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) < 2 or not callable(getattr(model, "__getitem__", None)):
+        return None
+    head, final = model[:-1], steps[-1][1]
+    if not callable(getattr(final, "predict_proba", None)):
+        return None
+
+    def both(frame: Any) -> tuple[Any, Any]:
+        transformed = head.transform(frame)
+        return final.predict(transformed), final.predict_proba(transformed)
+
+    return both

@@ -52,6 +52,7 @@ def create_app(
         defaults=BatchConfig(settings.batching, settings.max_batch_size, settings.max_wait_ms),
         per_model=settings.model_batching,
         compute_threads=settings.compute_threads,
+        model_threads=settings.model_threads,
         observer_for=metrics.observer,
     )
     state = AppState(

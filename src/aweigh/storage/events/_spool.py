@@ -55,7 +55,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms that cannot open folders
@@ -127,7 +127,7 @@ class Spool:
             os.close(fd)
             hidden.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._fd, self._name, self._size, self._dirty = fd, f"{stem}{SUFFIX}", 0, False
         return fd
 
@@ -206,4 +206,4 @@ class Claim:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)

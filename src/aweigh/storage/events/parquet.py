@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -21,18 +20,14 @@ import pyarrow.parquet as pq
 
 from aweigh.core.clock import Clock, SystemClock
 from aweigh.core.errors import ConfigError
-from aweigh.storage.events import _sql
-from aweigh.storage.events._spool import Spool, _fsync_dir, new_stem
+from aweigh.storage.events._spool import Spool, fsync_dir, new_stem
 from aweigh.storage.events.base import EventLog, EventLogStats, QueryParams
 from aweigh.storage.events.model import Event, events_to_table
-
-if TYPE_CHECKING:
-    import duckdb
+from aweigh.storage.events.reader import SegmentReader, check_root, query_folder
 
 __all__ = ["ParquetEventLog", "SegmentReader", "partition_value", "query_folder", "write_segment"]
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_GLOB_CHARS = frozenset("*?[]{}")
 _MAX_BACKOFF_S = 30.0
 _EXIT_TIMEOUT_S = 30.0
 # Events converted per call into Arrow: each call holds the GIL throughout, so slices
@@ -71,65 +66,7 @@ def write_segment(table: pa.Table, path: Path) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _check_root(root: Path | str) -> Path:
-    path = Path(root).expanduser().absolute()
-    if _GLOB_CHARS.intersection(str(path)):
-        raise ConfigError(
-            f"The events folder {str(path)!r} contains one of "
-            f"{''.join(sorted(_GLOB_CHARS))}, which DuckDB reads as wildcards. "
-            "Choose a folder without them.",
-            {"root": str(path)},
-        )
-    return path
-
-
-class SegmentReader:
-    """Read-only SQL over the segments under ``root``; writes and replays nothing.
-
-    One DuckDB connection, opened at the first query, that can read files only under
-    ``root``; the view ``events`` covers every segment present when a query runs.
-    """
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = _check_root(root)
-        self._lock = threading.Lock()
-        self._conn: duckdb.DuckDBPyConnection | None = None
-        self._view: str | None = None
-
-    def query(self, sql: str, params: QueryParams = None) -> pa.Table:
-        with self._lock:
-            if self._conn is None:
-                self._conn = _sql.connect(self.root)
-            if self._view != "files":
-                if next(self.root.glob("model=*/date=*/*.parquet"), None) is not None:
-                    _sql.view_over_files(self._conn, self.root)
-                    self._view = "files"
-                elif self._view is None:
-                    _sql.view_over_table(self._conn, _sql.empty_view_table())
-                    self._view = "empty"
-            return _sql.run(self._conn, sql, params)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-            self._conn, self._view = None, None
-
-
-def query_folder(root: Path | str, sql: str, params: QueryParams = None) -> pa.Table:
-    """One read-only query over an events folder, without opening a log.
-
-    No writer thread starts and no spool is replayed, so it is safe to run while a
-    server writes to the same folder (``aweigh events query``).
-    """
-    reader = SegmentReader(root)
-    try:
-        return reader.query(sql, params)
-    finally:
-        reader.close()
+    fsync_dir(path.parent)
 
 
 class _UnsafePathError(Exception):
@@ -209,7 +146,7 @@ class ParquetEventLog(EventLog):
         _positive("ParquetEventLog", "flush_interval_s", flush_interval_s, integer=False)
         _positive("ParquetEventLog", "max_queue", max_queue, integer=True)
         _positive("ParquetEventLog", "max_batch", max_batch, integer=True)
-        self.root = _check_root(root)
+        self.root = check_root(root)
         self.flush_interval_s = float(flush_interval_s)
         self.max_queue = max_queue
         self.max_batch = max_batch
