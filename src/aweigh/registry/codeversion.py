@@ -7,7 +7,10 @@ from pathlib import Path
 
 
 def git_commit(cwd: Path | None = None, timeout_s: float = 3.0) -> str | None:
-    """``<sha>`` (``<sha>+dirty`` with uncommitted changes), or None outside a git repo."""
+    """``<sha>`` (``<sha>+dirty`` with uncommitted changes), or None outside a git repo.
+
+    ``--no-optional-locks`` keeps ``git status`` from taking the user's index lock.
+    """
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -20,7 +23,7 @@ def git_commit(cwd: Path | None = None, timeout_s: float = 3.0) -> str | None:
         if head.returncode != 0:
             return None
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             cwd=cwd,
             capture_output=True,
             text=True,
