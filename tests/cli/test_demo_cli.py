@@ -10,16 +10,22 @@ from tests.cli._support import USER, invoke_json, invoke_ok
 
 
 @pytest.mark.slow
-def test_demo_registers_two_versions_and_promotes_the_better_one() -> None:
-    output = invoke_ok("demo").stdout
+def test_demo_registers_promotes_and_serves_real_traffic() -> None:
+    output = invoke_ok("demo", "--rows", "300", "--concurrency", "8").stdout
     for expected in (
         "adult-income/1",
         "adult-income/2",
         "champion",
         "beats",
         "Loaded adult-income@champion",
+        "Served traffic",
+        "300 (0 errors)",
+        "300 (0 unknown)",
+        "curl -s -X POST http://127.0.0.1:",
+        "tritonclient.http",
     ):
         assert expected in output, expected
+    assert "events logged" in output
 
     versions = invoke_json("models", "show", "adult-income")["versions"]
     assert [v["ref"] for v in versions] == ["adult-income/1", "adult-income/2"]
