@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-TEST_EXTRAS := dev,postgres,redis,onnx,lightgbm,xgboost,torch,ray
+TEST_EXTRAS := dev,postgres,redis,onnx,lightgbm,xgboost,polars,torch,ray
 
 .PHONY: demo test lint typecheck bench clean help
 
