@@ -130,6 +130,16 @@ class Settings(BaseSettings):
         ge=1,
         description=("Requests handled at once; more get 503 (uvicorn limit_concurrency)."),
     )
+    max_connections: int = Field(
+        default=4096,
+        ge=1,
+        description=("Open connections uvicorn accepts; beyond it new connections get 503."),
+    )
+    log_level: str = Field(
+        default="info",
+        pattern="^(debug|info|warning|error|critical)$",
+        description="Server log level (access log lines are INFO).",
+    )
     admin_key: SecretStr | None = Field(
         default=None,
         description=(

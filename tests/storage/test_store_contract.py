@@ -13,7 +13,10 @@ from aweigh.storage.memory import MemoryStore
 from aweigh.storage.sql.store import SqlStore
 from aweigh.testing.store_contract import MetadataStoreContract
 
-TABLES = "aweigh_alias_events, aweigh_aliases, aweigh_model_versions, aweigh_models"
+TABLES = (
+    "aweigh_alias_events, aweigh_aliases, aweigh_model_versions, aweigh_models, "
+    "aweigh_dataset_versions, aweigh_datasets"
+)
 
 
 class TestMemoryStore(MetadataStoreContract):

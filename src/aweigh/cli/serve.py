@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import resource
-import sys
 from typing import Annotated, Any
 
 import typer
 
 from aweigh.cli.app import handle_errors
+from aweigh.serving.logs import configure_logging
 from aweigh.settings import Settings, load_settings, settings_env
 
 
@@ -50,22 +49,23 @@ def serve(
         "batching": batching,
         "events_enabled": events,
     }
+    overrides["log_level"] = log_level.lower()
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    run_server(settings, log_level=log_level)
+    run_server(settings)
 
 
-def run_server(settings: Settings, *, log_level: str = "info") -> None:
+def run_server(settings: Settings) -> None:
     """Run uvicorn until interrupted; workers > 1 rebuild settings from AWEIGH_* variables."""
     import uvicorn
 
-    configure_logging(log_level)
+    configure_logging(settings.log_level)
     _raise_fd_limit()
     common: dict[str, Any] = {
         "host": settings.serve_host,
         "port": settings.serve_port,
         "loop": "uvloop",
         "http": "httptools",
-        "limit_concurrency": settings.max_concurrency,
+        "limit_concurrency": settings.max_connections,
         "backlog": 4096,
         "access_log": False,
         "log_config": None,
@@ -84,18 +84,6 @@ def run_server(settings: Settings, *, log_level: str = "info") -> None:
     from aweigh.serving.app import create_app
 
     uvicorn.run(create_app(settings), **common)
-
-
-def configure_logging(level: str) -> None:
-    """Plain messages on stderr; the access log lines are JSON already."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    numeric = getattr(logging, level.upper(), logging.INFO)
-    for name in ("aweigh", "uvicorn", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(numeric)
-        logger.propagate = False
 
 
 def _raise_fd_limit() -> None:

@@ -20,6 +20,24 @@ def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 
+def _deep_freeze(value: Any) -> Any:
+    """Read-only all the way down: mappings become proxies, lists become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _deep_freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_deep_freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy (dicts and lists) of a frozen entity field."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
@@ -139,6 +157,8 @@ class NewVersion:
     author: str = ""
     runtime: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
+    contract: Mapping[str, Any] | None = None
+    dataset: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +183,14 @@ class ModelVersion(_Entity):
     runtime: Mapping[str, str]
     created_at: datetime
     aliases: tuple[str, ...] = ()
+    contract: Mapping[str, Any] | None = None
+    dataset: tuple[str, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("params", "metrics", "tags", "runtime"):
             object.__setattr__(self, name, _freeze(getattr(self, name)))
+        if self.contract is not None:
+            object.__setattr__(self, "contract", _deep_freeze(self.contract))
 
     @property
     def ref(self) -> str:
@@ -175,6 +199,7 @@ class ModelVersion(_Entity):
     def to_dict(self) -> dict[str, Any]:
         data = _Entity.to_dict(self)
         data["parent"] = f"{self.parent[0]}/{self.parent[1]}" if self.parent else None
+        data["dataset"] = f"{self.dataset[0]}/{self.dataset[1]}" if self.dataset else None
         data["ref"] = self.ref
         return data
 
@@ -205,3 +230,49 @@ class AliasEvent(_Entity):
     reason: str
     at: datetime
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewDatasetVersion:
+    """What a caller gives the store to add a dataset version; the store numbers it."""
+
+    name: str
+    sha256: str
+    rows: int
+    columns: tuple[str, ...]
+    contract: Mapping[str, Any]
+    profile: Mapping[str, Any]
+    source: str = ""
+    description: str = ""
+    author: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetVersion(_Entity):
+    """A registered table: order-independent content hash, rows, contract, profile, source."""
+
+    name: str
+    version: int
+    sha256: str
+    rows: int
+    columns: tuple[str, ...]
+    contract: Mapping[str, Any]
+    profile: Mapping[str, Any]
+    source: str
+    description: str
+    author: str
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "contract", _deep_freeze(self.contract))
+        object.__setattr__(self, "profile", _deep_freeze(self.profile))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}/{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _Entity.to_dict(self)
+        data["ref"] = self.ref
+        return data

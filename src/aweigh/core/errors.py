@@ -21,6 +21,7 @@ constructor arguments in ``args`` so they survive pickling to another process.
     │   ├── ModelNotFoundError (404 model_not_found)
     │   ├── VersionNotFoundError (404 version_not_found)
     │   ├── AliasNotFoundError (404 alias_not_found)
+    │   ├── DatasetNotFoundError (404 dataset_not_found)
     │   └── ArtifactNotFoundError (404 artifact_not_found)
     ├── ConflictError (409 conflict)
     │   ├── AlreadyExistsError (409 already_exists)
@@ -52,6 +53,7 @@ __all__ = [
     "ConcurrentUpdateError",
     "ConfigError",
     "ConflictError",
+    "DatasetNotFoundError",
     "ForbiddenError",
     "InvalidInputError",
     "InvalidNameError",
@@ -162,6 +164,10 @@ class VersionNotFoundError(NotFoundError):
 
 class AliasNotFoundError(NotFoundError):
     code = "alias_not_found"
+
+
+class DatasetNotFoundError(NotFoundError):
+    code = "dataset_not_found"
 
 
 class ArtifactNotFoundError(NotFoundError):

@@ -89,7 +89,9 @@ def create_app(
 
     app = Starlette(
         routes=[*routes_v1.ROUTES, *routes_v2.ROUTES, *routes_admin.ROUTES, *routes_ops.ROUTES],
-        middleware=[Middleware(RequestContext, metrics=metrics)],
+        middleware=[
+            Middleware(RequestContext, metrics=metrics, max_in_flight=settings.max_concurrency)
+        ],
         exception_handlers={AweighError: _aweigh_error, Exception: _unexpected},
         lifespan=lifespan,
     )
@@ -156,6 +158,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def app_from_env() -> Starlette:
     """Factory for uvicorn workers: settings come from ``AWEIGH_*`` variables."""
+    from aweigh.serving.logs import configure_logging
     from aweigh.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -18,14 +18,45 @@ from aweigh.serving.http import is_safe_id
 from aweigh.serving.metrics import ServingMetrics
 
 access_log = logging.getLogger("aweigh.access")
+_ALWAYS = ("/healthz", "/readyz", "/metrics", "/v2/health")  # probes answer even when busy
+
+
+async def _overloaded(send: Send, rid: str, limit: int) -> None:
+    """503 with the same error body as the routes, without touching the app."""
+    body = json.dumps(
+        {
+            "error": {
+                "code": "overloaded",
+                "request_id": rid,
+                "details": {"max_in_flight": limit},
+                "message": f"The server is handling {limit} requests already; retry shortly "
+                "(or raise AWEIGH_MAX_CONCURRENCY / add workers).",
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+                (b"retry-after", b"1"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestContext:
     """Assigns the request id, counts the request, and writes one access-log line."""
 
-    def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServingMetrics, max_in_flight: int = 1024) -> None:
         self.app = app
         self.metrics = metrics
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,6 +73,11 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
         rid_header = (b"x-request-id", rid.encode())
+        if self.in_flight >= self.max_in_flight and not scope["path"].startswith(_ALWAYS):
+            status = 503
+            await _overloaded(send, rid, self.max_in_flight)
+            self._observe(scope, rid, status, time.perf_counter() - started)
+            return
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -52,9 +88,11 @@ class RequestContext:
                     headers.append(rid_header)
             await send(message)
 
+        self.in_flight += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.in_flight -= 1
             self._observe(scope, rid, status, time.perf_counter() - started)
 
     def _observe(self, scope: Scope, rid: str, status: int, seconds: float) -> None:

@@ -7,6 +7,7 @@ from aweigh.core.errors import (
     AliasNotFoundError,
     AlreadyExistsError,
     ConcurrentUpdateError,
+    DatasetNotFoundError,
     ModelNotFoundError,
     VersionNotFoundError,
 )
@@ -74,4 +75,12 @@ def alias_moved(
         f"Alias {name}@{alias} points to version {actual}, not {expected} as expected: "
         "someone else moved it. Read it again and retry.",
         {"model": name, "alias": alias, "expected": expected, "actual": actual},
+    )
+
+
+def dataset_not_found(name: str, version: int | None = None) -> DatasetNotFoundError:
+    what = f"dataset {name!r}" if version is None else f"version {version} of dataset {name!r}"
+    return DatasetNotFoundError(
+        f"There is no {what}. Run 'aweigh data list' to see the registered datasets.",
+        {"dataset": name, "version": version},
     )

@@ -11,7 +11,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
 
-from aweigh.core.entities import Alias, AliasEvent, Model, ModelVersion, NewVersion
+from aweigh.core.entities import (
+    Alias,
+    AliasEvent,
+    DatasetVersion,
+    Model,
+    ModelVersion,
+    NewDatasetVersion,
+    NewVersion,
+)
 
 
 class MetadataStore(ABC):
@@ -129,6 +137,31 @@ class MetadataStore(ABC):
                 break
             current = event.to_version
         return current
+
+    # -- dataset versions ---------------------------------------------------------
+    @abstractmethod
+    def create_dataset_version(self, spec: NewDatasetVersion) -> DatasetVersion:
+        """Add the next version of dataset ``spec.name`` (created with its first version)."""
+
+    @abstractmethod
+    def get_dataset_version(self, name: str, version: int) -> DatasetVersion:
+        """One dataset version or ``DatasetNotFoundError``."""
+
+    @abstractmethod
+    def latest_dataset_version(self, name: str) -> DatasetVersion:
+        """The highest version of a dataset."""
+
+    @abstractmethod
+    def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
+        """All versions of a dataset, oldest first."""
+
+    @abstractmethod
+    def list_datasets(self) -> list[DatasetVersion]:
+        """The latest version of every dataset, sorted by name."""
+
+    @abstractmethod
+    def dataset_versions_with_sha256(self, sha256: str) -> list[DatasetVersion]:
+        """Every dataset version with this content hash (the same table registered again)."""
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

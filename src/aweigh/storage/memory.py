@@ -7,7 +7,15 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
-from aweigh.core.entities import Alias, AliasEvent, Model, ModelVersion, NewVersion
+from aweigh.core.entities import (
+    Alias,
+    AliasEvent,
+    DatasetVersion,
+    Model,
+    ModelVersion,
+    NewDatasetVersion,
+    NewVersion,
+)
 from aweigh.storage import _errors as err
 from aweigh.storage.base import MetadataStore
 
@@ -22,6 +30,7 @@ class MemoryStore(MetadataStore):
         self._versions: dict[str, dict[int, ModelVersion]] = {}
         self._aliases: dict[str, dict[str, Alias]] = {}
         self._events: list[AliasEvent] = []
+        self._datasets: dict[str, list[DatasetVersion]] = {}
 
     # -- models -----------------------------------------------------------------
     def create_model(
@@ -93,6 +102,8 @@ class MemoryStore(MetadataStore):
                 author=spec.author,
                 runtime=dict(spec.runtime),
                 created_at=created,
+                contract=spec.contract,
+                dataset=spec.dataset,
             )
             self._versions[model.name][number] = version
             self._next[model.name] = number + 1
@@ -208,6 +219,56 @@ class MemoryStore(MetadataStore):
                 e
                 for e in self._events
                 if e.model_name == name and (alias is None or e.alias == alias)
+            ]
+
+    # -- dataset versions ---------------------------------------------------------
+    def create_dataset_version(self, spec: NewDatasetVersion) -> DatasetVersion:
+        assert spec.created_at is not None, "the registry stamps created_at"
+        with self._lock:
+            versions = self._datasets.setdefault(spec.name, [])
+            created = DatasetVersion(
+                name=spec.name,
+                version=len(versions) + 1,
+                sha256=spec.sha256,
+                rows=spec.rows,
+                columns=tuple(spec.columns),
+                contract=spec.contract,
+                profile=spec.profile,
+                source=spec.source,
+                description=spec.description,
+                author=spec.author,
+                created_at=spec.created_at,
+            )
+            versions.append(created)
+            return created
+
+    def get_dataset_version(self, name: str, version: int) -> DatasetVersion:
+        with self._lock:
+            for found in self._datasets.get(name, []):
+                if found.version == version:
+                    return found
+            raise err.dataset_not_found(name, version if name in self._datasets else None)
+
+    def latest_dataset_version(self, name: str) -> DatasetVersion:
+        with self._lock:
+            if not self._datasets.get(name):
+                raise err.dataset_not_found(name)
+            return self._datasets[name][-1]
+
+    def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
+        with self._lock:
+            if name not in self._datasets:
+                raise err.dataset_not_found(name)
+            return list(self._datasets[name])
+
+    def list_datasets(self) -> list[DatasetVersion]:
+        with self._lock:
+            return [self._datasets[n][-1] for n in sorted(self._datasets) if self._datasets[n]]
+
+    def dataset_versions_with_sha256(self, sha256: str) -> list[DatasetVersion]:
+        with self._lock:
+            return [
+                v for n in sorted(self._datasets) for v in self._datasets[n] if v.sha256 == sha256
             ]
 
     # -- helpers ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from aweigh.core.entities import (
     ColumnSpec,
     DataFingerprint,
+    NewDatasetVersion,
     NewVersion,
     OutputKind,
     Signature,
@@ -25,6 +26,7 @@ from aweigh.core.errors import (
     AliasNotFoundError,
     AlreadyExistsError,
     ConcurrentUpdateError,
+    DatasetNotFoundError,
     ModelNotFoundError,
     VersionNotFoundError,
 )
@@ -362,3 +364,66 @@ class MetadataStoreContract:
             assert event.from_version == previous
             previous = event.to_version
         assert previous == current
+
+    # -- contracts, lineage and dataset versions ------------------------------------
+    def test_a_version_keeps_its_contract_and_dataset_lineage(
+        self, store: MetadataStore, name: str
+    ) -> None:
+        contract = {
+            "format_version": 1,
+            "extra_columns": "reject",
+            "columns": {
+                "age": {"type": "int", "min": 17.0, "max": 90.0},
+                "sex": {"type": "category", "categories": ["Female", "Male"]},
+            },
+        }
+        created = store.create_version(
+            spec(name, contract=contract, dataset=("adult", 2)), create_model=True
+        )
+        fetched = store.get_version(name, created.version)
+        assert fetched.dataset == ("adult", 2)
+        assert fetched.contract is not None
+        assert fetched.contract["columns"]["sex"]["categories"] == ("Female", "Male")
+        with pytest.raises(TypeError):
+            fetched.contract["columns"]["age"]["min"] = 0
+        assert fetched.to_dict()["dataset"] == "adult/2"
+
+    def _dataset(self, name: str, n: int = 0) -> NewDatasetVersion:
+        return NewDatasetVersion(
+            name=name,
+            sha256=f"{n:064x}",
+            rows=32561 + n,
+            columns=("age", "income"),
+            contract={"format_version": 1, "columns": {"age": {"type": "int"}}},
+            profile={"columns": {"age": {"mean": 38.6, "quantiles": [17, 37, 90]}}},
+            source="adult_train.csv",
+            description="census",
+            author="ana",
+            created_at=T0 + timedelta(seconds=n),
+        )
+
+    def test_dataset_versions_are_numbered_and_read_back(
+        self, store: MetadataStore, name: str
+    ) -> None:
+        first = store.create_dataset_version(self._dataset(name))
+        second = store.create_dataset_version(self._dataset(name, 1))
+        assert (first.version, second.version) == (1, 2)
+        fetched = store.get_dataset_version(name, 1)
+        assert fetched == first
+        assert fetched.columns == ("age", "income")
+        assert fetched.profile["columns"]["age"]["quantiles"] == (17, 37, 90)
+        assert store.latest_dataset_version(name).version == 2
+        assert [v.version for v in store.list_dataset_versions(name)] == [1, 2]
+        assert [(d.name, d.version) for d in store.list_datasets() if d.name == name] == [(name, 2)]
+        assert [
+            v.ref for v in store.dataset_versions_with_sha256(f"{1:064x}") if v.name == name
+        ] == [f"{name}/2"]
+
+    def test_unknown_datasets_are_not_found(self, store: MetadataStore, name: str) -> None:
+        with pytest.raises(DatasetNotFoundError, match="aweigh data list"):
+            store.latest_dataset_version("ghost")
+        with pytest.raises(DatasetNotFoundError):
+            store.list_dataset_versions("ghost")
+        store.create_dataset_version(self._dataset(name))
+        with pytest.raises(DatasetNotFoundError, match="version 5"):
+            store.get_dataset_version(name, 5)

@@ -98,6 +98,9 @@ class VersionRow(Base):
     author: Mapped[str] = mapped_column(String(256), default="")
     runtime: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    contract: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    dataset_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AliasRow(Base):
@@ -125,3 +128,31 @@ class AliasEventRow(Base):
     actor: Mapped[str] = mapped_column(String(256))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime]
+
+
+class DatasetRow(Base):
+    __tablename__ = "aweigh_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    next_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DatasetVersionRow(Base):
+    __tablename__ = "aweigh_dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"), Index(None, "sha256"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("aweigh_datasets.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    columns: Mapped[dict[str, Any]]
+    contract: Mapped[dict[str, Any]]
+    profile: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime]

@@ -21,18 +21,28 @@ from aweigh.core.entities import (
     Alias,
     AliasEvent,
     DataFingerprint,
+    DatasetVersion,
     Model,
     ModelVersion,
+    NewDatasetVersion,
     NewVersion,
     OutputKind,
     Signature,
+    thaw,
 )
 from aweigh.core.errors import AweighError
 from aweigh.storage import _errors as err
 from aweigh.storage.base import MetadataStore
 from aweigh.storage.sql import migrate
 from aweigh.storage.sql.engine import build_engine, map_db_error, safe_url
-from aweigh.storage.sql.schema import AliasEventRow, AliasRow, ModelRow, VersionRow
+from aweigh.storage.sql.schema import (
+    AliasEventRow,
+    AliasRow,
+    DatasetRow,
+    DatasetVersionRow,
+    ModelRow,
+    VersionRow,
+)
 
 
 class SqlStore(MetadataStore):
@@ -165,6 +175,9 @@ class SqlStore(MetadataStore):
                 author=spec.author,
                 runtime=dict(spec.runtime),
                 created_at=spec.created_at,
+                contract=thaw(spec.contract) if spec.contract is not None else None,
+                dataset_name=spec.dataset[0] if spec.dataset else None,
+                dataset_version=spec.dataset[1] if spec.dataset else None,
             )
             s.add(row)
             s.flush()
@@ -328,6 +341,117 @@ class SqlStore(MetadataStore):
             )
             return row.to_version if row is not None else None
 
+    # -- dataset versions ---------------------------------------------------------
+    def create_dataset_version(self, spec: NewDatasetVersion) -> DatasetVersion:
+        assert spec.created_at is not None, "the registry stamps created_at"
+        with self._tx() as s:
+            if s.scalar(select(DatasetRow.id).where(DatasetRow.name == spec.name)) is None:
+                try:
+                    with s.begin_nested():
+                        s.add(
+                            DatasetRow(
+                                name=spec.name,
+                                next_version=1,
+                                created_at=spec.created_at,
+                                updated_at=spec.created_at,
+                            )
+                        )
+                except IntegrityError:
+                    pass  # created concurrently by another process
+            dataset = s.scalar(
+                select(DatasetRow).where(DatasetRow.name == spec.name).with_for_update()
+            )
+            assert dataset is not None
+            number = dataset.next_version
+            dataset.next_version = number + 1
+            dataset.updated_at = spec.created_at
+            row = DatasetVersionRow(
+                dataset_id=dataset.id,
+                version=number,
+                sha256=spec.sha256,
+                rows=spec.rows,
+                columns={"names": list(spec.columns)},
+                contract=thaw(spec.contract),
+                profile=thaw(spec.profile),
+                source=spec.source,
+                description=spec.description,
+                author=spec.author,
+                created_at=spec.created_at,
+            )
+            s.add(row)
+            s.flush()
+            return _to_dataset(spec.name, row)
+
+    def get_dataset_version(self, name: str, version: int) -> DatasetVersion:
+        with self._tx() as s:
+            dataset = self._dataset_row(s, name)
+            row = s.scalar(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.dataset_id == dataset.id, DatasetVersionRow.version == version
+                )
+            )
+            if row is None:
+                raise err.dataset_not_found(name, version)
+            return _to_dataset(name, row)
+
+    def latest_dataset_version(self, name: str) -> DatasetVersion:
+        with self._tx() as s:
+            dataset = self._dataset_row(s, name)
+            row = s.scalar(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == dataset.id)
+                .order_by(DatasetVersionRow.version.desc())
+                .limit(1)
+            )
+            if row is None:
+                raise err.dataset_not_found(name)
+            return _to_dataset(name, row)
+
+    def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
+        with self._tx() as s:
+            dataset = self._dataset_row(s, name)
+            rows = s.scalars(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == dataset.id)
+                .order_by(DatasetVersionRow.version)
+            ).all()
+            return [_to_dataset(name, r) for r in rows]
+
+    def list_datasets(self) -> list[DatasetVersion]:
+        with self._tx() as s:
+            latest = (
+                select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("v"))
+                .group_by(DatasetVersionRow.dataset_id)
+                .subquery()
+            )
+            rows = s.execute(
+                select(DatasetRow.name, DatasetVersionRow)
+                .join(DatasetVersionRow, DatasetVersionRow.dataset_id == DatasetRow.id)
+                .join(
+                    latest,
+                    (latest.c.dataset_id == DatasetVersionRow.dataset_id)
+                    & (latest.c.v == DatasetVersionRow.version),
+                )
+                .order_by(DatasetRow.name)
+            ).all()
+            return [_to_dataset(name, row) for name, row in rows]
+
+    def dataset_versions_with_sha256(self, sha256: str) -> list[DatasetVersion]:
+        with self._tx() as s:
+            rows = s.execute(
+                select(DatasetRow.name, DatasetVersionRow)
+                .join(DatasetVersionRow, DatasetVersionRow.dataset_id == DatasetRow.id)
+                .where(DatasetVersionRow.sha256 == sha256)
+                .order_by(DatasetRow.name, DatasetVersionRow.version)
+            ).all()
+            return [_to_dataset(name, row) for name, row in rows]
+
+    def _dataset_row(self, s: Session, name: str) -> DatasetRow:
+        row = s.scalar(select(DatasetRow).where(DatasetRow.name == name))
+        if row is None:
+            raise err.dataset_not_found(name)
+        return row
+
     # -- helpers ----------------------------------------------------------------
     def _ensure_model(self, s: Session, name: str, now: datetime) -> None:
         """Create the model row if missing; a concurrent creator wins without an error."""
@@ -448,6 +572,26 @@ def _to_version(name: str, row: VersionRow, aliases: tuple[str, ...]) -> ModelVe
         runtime=dict(row.runtime),
         created_at=row.created_at,
         aliases=aliases,
+        contract=row.contract,
+        dataset=(row.dataset_name, row.dataset_version)
+        if row.dataset_name and row.dataset_version is not None
+        else None,
+    )
+
+
+def _to_dataset(name: str, row: DatasetVersionRow) -> DatasetVersion:
+    return DatasetVersion(
+        name=name,
+        version=row.version,
+        sha256=row.sha256,
+        rows=row.rows,
+        columns=tuple(row.columns.get("names", [])),
+        contract=row.contract,
+        profile=row.profile,
+        source=row.source,
+        description=row.description,
+        author=row.author,
+        created_at=row.created_at,
     )
 
 
