@@ -7,6 +7,7 @@ are imported only when their scheme is used.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aweigh.core.errors import StoreURLError
@@ -15,6 +16,9 @@ from aweigh.settings import Settings
 from aweigh.storage.artifacts.base import ArtifactStore
 from aweigh.storage.base import MetadataStore
 from aweigh.storage.events.base import EventLog
+
+if TYPE_CHECKING:
+    from aweigh.storage.quarantine import QuarantineStore
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
 
@@ -76,6 +80,13 @@ def build_event_log(settings: Settings) -> EventLog:
         flush_interval_s=settings.events_flush_interval_s,
         max_queue=settings.events_max_queue,
     )
+
+
+def build_quarantine(settings: Settings) -> QuarantineStore:
+    """The dead-letter store for rows that failed batch validation."""
+    from aweigh.storage.quarantine import QuarantineStore
+
+    return QuarantineStore(settings.home / "quarantine")
 
 
 def build_registry(settings: Settings) -> Registry:

@@ -53,8 +53,8 @@ def income_pipeline(adult_rows: pd.DataFrame) -> Any:
 
 
 def failing_model(frame: pd.DataFrame) -> np.ndarray:
-    """A model with a bug: it crashes on people over 90."""
-    if (frame["age"] > 90).any():
+    """A model with a bug: it crashes whenever it is given exactly two rows."""
+    if len(frame) == 2:
         raise RuntimeError("secret internal detail: index out of range in feature 7")
     return np.where(frame["age"] > 40, "old", "young")
 
@@ -76,8 +76,13 @@ def registry(tmp_path: Path, income_pipeline: Any, adult_rows: pd.DataFrame) -> 
         record_git=False,
     )
     sample = adult_rows[FEATURES].head(200)
-    reg.register(income_pipeline, "income", sample=sample, alias="champion")
-    reg.register(income_pipeline, "income", sample=sample, alias="challenger")
+    trained_on = adult_rows[FEATURES]
+    reg.register(
+        income_pipeline, "income", sample=sample, training_data=trained_on, alias="champion"
+    )
+    reg.register(
+        income_pipeline, "income", sample=sample, training_data=trained_on, alias="challenger"
+    )
     reg.register(failing_model, "fragile", sample=sample.head(20))
     return reg
 

@@ -119,10 +119,35 @@ async def test_values_of_the_wrong_type_are_named_by_field_and_row(
     ]
     response = await client.post("/v1/models/income/predict", json={"instances": bad})
     assert response.status_code == 422
-    errors = _error(response)["details"]["errors"]
-    named = {(e["row"], e["field"]) for e in errors}
+    error = _error(response)
+    named = {(e["row"], e["column"]) for e in error["details"]["errors"]}
     assert named == {(1, "age"), (2, "sex"), (2, "hours_per_week"), (3, "capital_gain")}
-    assert "expected int, got string 'forty'" in str(errors)
+    assert error["details"]["rejected_rows"] == [1, 2, 3]
+    assert "'forty'" in str(error["details"]["errors"])
+
+
+async def test_values_outside_the_contract_are_rejected_with_the_rule(
+    client: httpx.AsyncClient, adult_rows: pd.DataFrame
+) -> None:
+    good = record(adult_rows[FEATURES].iloc[0])
+    response = await client.post(
+        "/v1/models/income/predict", json={"instances": [good, {**good, "age": 999}]}
+    )
+    assert response.status_code == 422
+    error = _error(response)
+    (violation,) = error["details"]["errors"]
+    assert (violation["row"], violation["column"], violation["rule"], violation["value"]) == (
+        1,
+        "age",
+        "max",
+        999,
+    )
+    assert "999" in error["message"]
+    metrics = (await client.get("/metrics")).text
+    assert (
+        'aweigh_contract_violations_total{column="age",model="income",policy="reject",'
+        'rule="max",version="1"} 1.0'
+    ) in metrics
 
 
 @pytest.mark.parametrize(
@@ -169,9 +194,7 @@ async def test_an_exception_inside_the_model_is_a_500_without_internals(
     client: httpx.AsyncClient, adult_rows: pd.DataFrame
 ) -> None:
     row = record(adult_rows[FEATURES].iloc[0])
-    crash = await client.post(
-        "/v1/models/fragile/predict", json={"instances": [{**row, "age": 95}]}
-    )
+    crash = await client.post("/v1/models/fragile/predict", json={"instances": [row, row]})
     assert crash.status_code == 500
     error = _error(crash)
     assert error["code"] == "prediction_failed"

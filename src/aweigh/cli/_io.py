@@ -15,7 +15,13 @@ MAX_TABLE_BYTES = 2 * 1024**3
 
 
 def read_table(
-    path: Path, *, max_rows: int | None = None, max_bytes: int = MAX_TABLE_BYTES
+    path: Path,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    allow_empty: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV/Parquet file into a frame, or raise ``InvalidInputError`` saying why."""
     name = path.name.lower()
@@ -40,8 +46,17 @@ def read_table(
             if max_rows is not None:
                 frame = frame.head(max_rows)
         else:
-            frame = pd.read_csv(path, nrows=max_rows, low_memory=False)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            frame = pd.read_csv(
+                path, nrows=max_rows, low_memory=False, sep=delimiter, encoding=encoding
+            )
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"Cannot decode {str(path)!r} as {encoding}: byte {exc.start} is not valid. "
+            "Pass the file's encoding with --encoding (e.g. latin-1)."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInputError(f"{str(path)!r} is empty: it has no header and no rows.") from exc
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InvalidInputError(
             f"Cannot parse {str(path)!r} as {kind}: "
             f"{str(exc).splitlines()[0][:200]}. Check the file's format."
@@ -50,8 +65,20 @@ def read_table(
         raise InvalidInputError(
             f"Cannot read {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}."
         ) from exc
-    if frame.shape[1] == 0 or frame.empty:
-        raise InvalidInputError(f"{str(path)!r} holds no rows. Give a file with data.")
+    if frame.shape[1] == 0 or (frame.empty and not allow_empty):
+        raise InvalidInputError(
+            f"{str(path)!r} holds no rows{' (only a header)' if frame.shape[1] else ''}. "
+            "Give a file with data."
+        )
+    if kind == "CSV" and frame.shape[1] == 1:
+        header = str(frame.columns[0])
+        for other in (";", "\t", "|"):
+            if other != delimiter and other in header:
+                raise InvalidInputError(
+                    f"{str(path)!r} reads as one column {header[:60]!r}: it looks "
+                    f"{'tab' if other == chr(9) else repr(other)}-separated. Pass "
+                    f"--delimiter {'$' + repr(chr(9)) if other == chr(9) else repr(other)}."
+                )
     return frame
 
 

@@ -42,9 +42,11 @@ def handle_errors(fn: F) -> F:
 
 
 def _register_commands() -> None:
-    from aweigh.cli import demo, events, models, serve
+    from aweigh.cli import data, demo, events, models, predict, serve
 
     app.add_typer(models.app, name="models")
+    app.add_typer(data.app, name="data")
+    app.command("predict")(predict.predict)
     app.add_typer(events.app, name="events")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)

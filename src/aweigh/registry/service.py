@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from aweigh.core.entities import (
     AliasEvent,
     ColumnSpec,
     DataFingerprint,
+    DatasetVersion,
     Model,
     ModelVersion,
     NewVersion,
@@ -35,7 +37,9 @@ from aweigh.core.errors import (
 )
 from aweigh.core.names import validate_alias, validate_model_name
 from aweigh.core.refs import ModelRef, parse_ref
+from aweigh.data.contract import Contract
 from aweigh.registry.codeversion import git_commit
+from aweigh.registry.datasets import Datasets
 from aweigh.registry.loaded import LoadedModel
 from aweigh.registry.signature import as_frame, fingerprint, infer_signature
 from aweigh.runtimes import flavor_for_file, flavor_for_object, load_predictor
@@ -67,6 +71,7 @@ class Registry:
         self.actor = actor
         self.clock: Clock = clock or SystemClock()
         self.record_git = record_git
+        self.datasets = Datasets(store, self.clock, actor)
 
     # -- registering ------------------------------------------------------------
     def register(
@@ -88,11 +93,16 @@ class Registry:
         task: str | None = None,
         classes: list[Any] | None = None,
         reason: str = "",
+        dataset: str | DatasetVersion | None = None,
+        contract: Contract | None = None,
     ) -> ModelVersion:
         """Store ``model`` (an object, or a path to a model file) as the next version of ``name``.
 
-        ``sample`` (a few input rows) gives the input signature and is used to check
-        that the stored model predicts; ``training_data`` is fingerprinted for lineage.
+        ``sample`` (a few input rows) gives the input columns and is used to check that
+        the stored model predicts; ``training_data`` is fingerprinted for lineage;
+        ``dataset`` (``"adult/2"``) links a registered dataset version. The version
+        carries a data contract for its inputs: ``contract`` if given, else the
+        dataset's, else one inferred from the training data (or the sample).
         """
         validate_model_name(name)
         if alias is not None:
@@ -105,6 +115,11 @@ class Registry:
         clean_tags = _limited({str(k): str(v) for k, v in (tags or {}).items()}, "tags")
         sample_frame = as_frame(sample, "sample") if sample is not None else None
         data_print = self._fingerprint(training_data)
+        linked = self._dataset(dataset)
+        if linked is not None and data_print is None:
+            data_print = DataFingerprint(
+                sha256=linked.sha256, rows=linked.rows, columns=linked.columns
+            )
         stored_sha: str | None = None
         try:
             with tempfile.TemporaryDirectory(prefix="aweigh-register-") as tmp:
@@ -124,24 +139,23 @@ class Registry:
                 predictor = load_predictor(self.artifacts.fetch(sha), handler.name, output)
                 if sample_frame is not None:
                     output = _check_predicts(predictor, sample_frame, output, handler.name)
+            inputs = _input_names(sample_frame, native)
+            facts = _Facts(
+                params=clean_params,
+                metrics=clean_metrics,
+                tags=clean_tags,
+                parent=parent_ref,
+                description=description,
+                author=author,
+                code_version=code_version,
+                alias=alias,
+                reason=reason,
+                data_print=data_print,
+                contract=_input_contract(contract, linked, training_data, sample_frame, inputs),
+                dataset=(linked.name, linked.version) if linked is not None else None,
+            )
             return self._record_version(
-                name,
-                sha,
-                size,
-                handler,
-                output,
-                native,
-                sample_frame,
-                data_print,
-                clean_params,
-                clean_metrics,
-                clean_tags,
-                parent_ref,
-                description,
-                author,
-                code_version,
-                alias,
-                reason,
+                name, sha, size, handler, output, native, sample_frame, facts
             )
         except BaseException:
             if stored_sha is not None:
@@ -157,16 +171,7 @@ class Registry:
         output: OutputKind,
         native: Any,
         sample_frame: pd.DataFrame | None,
-        data_print: DataFingerprint | None,
-        params: dict[str, Any],
-        metrics: dict[str, float],
-        tags: dict[str, str],
-        parent_ref: tuple[str, int] | None,
-        description: str,
-        author: str | None,
-        code_version: str | None,
-        alias: str | None,
-        reason: str,
+        facts: _Facts,
     ) -> ModelVersion:
         signature = (
             infer_signature(sample_frame) if sample_frame is not None else _signature_from(native)
@@ -180,21 +185,25 @@ class Registry:
                 artifact_size=size,
                 signature=signature,
                 output=output,
-                data_fingerprint=data_print,
-                params=params,
-                metrics=metrics,
-                code_version=code_version or (git_commit() if self.record_git else None),
-                parent=parent_ref,
-                tags=tags,
-                description=description,
-                author=author or self.actor,
+                data_fingerprint=facts.data_print,
+                params=facts.params,
+                metrics=facts.metrics,
+                code_version=facts.code_version or (git_commit() if self.record_git else None),
+                parent=facts.parent,
+                tags=facts.tags,
+                description=facts.description,
+                author=facts.author or self.actor,
                 runtime={"python": platform.python_version(), **handler.framework_versions()},
                 created_at=now,
+                contract=facts.contract.to_dict() if facts.contract is not None else None,
+                dataset=facts.dataset,
             ),
             create_model=True,
         )
-        if alias is not None:
-            self.set_alias(name, alias, version.version, reason=reason or "set at registration")
+        if facts.alias is not None:
+            self.set_alias(
+                name, facts.alias, version.version, reason=facts.reason or "set at registration"
+            )
             version = self.store.get_version(name, version.version)
         return version
 
@@ -203,6 +212,11 @@ class Registry:
             return None
         found = self.resolve(parent)
         return (found.model_name, found.version)
+
+    def _dataset(self, dataset: str | DatasetVersion | None) -> DatasetVersion | None:
+        if dataset is None or isinstance(dataset, DatasetVersion):
+            return dataset
+        return self.datasets.get(dataset)
 
     @staticmethod
     def _fingerprint(training_data: Any) -> DataFingerprint | None:
@@ -341,6 +355,92 @@ class Registry:
         """Remove an artifact no version uses any more (artifacts are shared by hash)."""
         if not self.store.versions_with_sha256(sha256):
             self.artifacts.delete(sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What a registration records besides the artifact (checked before bytes move)."""
+
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    parent: tuple[str, int] | None
+    description: str
+    author: str | None
+    code_version: str | None
+    alias: str | None
+    reason: str
+    data_print: DataFingerprint | None
+    contract: Contract | None
+    dataset: tuple[str, int] | None
+
+
+def _input_names(sample: pd.DataFrame | None, native: Any) -> list[str] | None:
+    if sample is not None:
+        return [str(c) for c in sample.columns]
+    names = getattr(native, "feature_names_in_", None)
+    return [str(n) for n in names] if names is not None else None
+
+
+def _input_contract(
+    given: Contract | None,
+    dataset: DatasetVersion | None,
+    training: Any,
+    sample: pd.DataFrame | None,
+    inputs: list[str] | None,
+) -> Contract | None:
+    """The contract of the model's inputs: given, the dataset's, or inferred; restricted to
+    the columns the model takes (the label and other training columns are dropped)."""
+    if given is not None:
+        chosen = given
+    elif dataset is not None:
+        chosen = Datasets.contract_of(dataset)
+    elif training is not None and not isinstance(training, DataFingerprint):
+        from aweigh.data.infer import infer_contract
+
+        chosen = infer_contract(as_frame(training, "training data"))
+    elif sample is not None:
+        chosen = _types_only(sample)
+    else:
+        return None
+    if inputs is None:
+        return chosen
+    known = set(chosen.names)
+    missing = [n for n in inputs if n not in known]
+    if missing:
+        raise InvalidInputError(
+            f"The contract lacks the model's input column(s) {missing}. Use a dataset or "
+            "contract that describes every input column."
+        )
+    by_name = {c.name: c for c in chosen.columns}
+    return replace(chosen, columns=tuple(by_name[n] for n in inputs))
+
+
+def _types_only(sample: pd.DataFrame) -> Contract:
+    """A contract from a few sample rows keeps only columns and types: ranges and categories
+    learned from a handful of rows would reject legitimate values. Pass ``training_data``
+    or ``dataset`` for a full contract."""
+    from aweigh.data.infer import infer_contract
+
+    inferred = infer_contract(sample)
+    return replace(
+        inferred,
+        columns=tuple(
+            replace(
+                c,
+                nullable=True,
+                min=None,
+                max=None,
+                categories=None,
+                pattern=None,
+                format=None,
+                max_length=None,
+                unique=False,
+                type="string" if c.type == "category" else c.type,
+            )
+            for c in inferred.columns
+        ),
+    )
 
 
 def _output(

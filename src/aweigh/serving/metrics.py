@@ -79,6 +79,13 @@ class ServingMetrics:
             ["model", "version"],
             registry=r,
         )
+        self.violations = Counter(
+            "aweigh_contract_violations",
+            "Request values that broke a contract rule, by model, version, column, rule "
+            "and policy (reject: the request got 422; warn: served and flagged).",
+            ["model", "version", "column", "rule", "policy"],
+            registry=r,
+        )
         self.feedback = Counter(
             "aweigh_feedback",
             "Feedback labels received, by whether their request id was known.",

@@ -46,6 +46,7 @@ class Served:
     model: LoadedModel | None = None
     batcher: Batcher | None = None
     executor: ThreadPoolExecutor | None = None
+    validator: Any = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -114,6 +115,7 @@ class ModelPool:
         try:
             model: LoadedModel = await self.run_io(self.registry.load, version.ref)
             served.model = model
+            served.validator = _validator(version)
             served.executor = ThreadPoolExecutor(
                 max_workers=self.compute_threads,
                 thread_name_prefix=f"aweigh-{version.ref}",
@@ -216,6 +218,18 @@ class ModelPool:
         for key in list(self._served):
             await self.unload(*key)
         self._io.shutdown(wait=False)
+
+
+def _validator(version: ModelVersion) -> Any:
+    """The version's contract compiled into a row validator (None without a contract)."""
+    if version.contract is None:
+        return None
+    from aweigh.core.entities import thaw
+    from aweigh.data.contract import Contract
+    from aweigh.data.online import compile_validator
+
+    contract = Contract.from_dict(thaw(version.contract), where=f"the contract of {version.ref}")
+    return compile_validator(contract)
 
 
 def limit_native_threads(threads: int) -> None:

@@ -98,6 +98,7 @@ def record_task(
     columns: dict[str, list[Any]],
     rows: int,
     subject_id: str | None,
+    flags: dict[int, tuple[str, ...]] | None = None,
 ) -> BackgroundTask | None:
     """The event-log write that runs after the response is sent."""
     if state.event_log is None:
@@ -115,6 +116,7 @@ def record_task(
         proba=prediction.output.proba,
         latency_ms=prediction.latency_ms,
         subject_id=subject_id,
+        flags=flags,
     )
 
 

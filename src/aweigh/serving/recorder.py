@@ -41,8 +41,12 @@ class Recorder:
         proba: list[list[float]] | None,
         latency_ms: float,
         subject_id: str | None,
+        flags: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
-        """Record one request's rows as prediction events (runs after the reply)."""
+        """Record one request's rows as prediction events (runs after the reply).
+
+        ``flags`` maps a row to the contract rules it broke under a ``warn`` policy.
+        """
         self._remember_id(request_id, model, version, rows)
         if self.event_log is None:
             return
@@ -64,6 +68,7 @@ class Recorder:
                         proba=tuple(proba[i]) if proba is not None else None,
                         latency_ms=latency_ms,
                         subject_id=subject_id,
+                        flags=flags.get(i) if flags else None,
                     )
                     for i in range(rows)
                 ]

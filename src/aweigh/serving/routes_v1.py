@@ -15,6 +15,7 @@ from aweigh.serving.codec import decode_predict, parse_json
 from aweigh.serving.http import JSONResponse, read_body, request_id
 from aweigh.serving.predict import ClientGoneError, model_ref, record_task, run_prediction
 from aweigh.serving.state import AppState
+from aweigh.serving.validation import check_rows
 
 MAX_FEEDBACK = 10_000
 
@@ -26,10 +27,11 @@ async def predict(request: Request) -> Response:
     body = await read_body(request, state.settings.max_body_bytes)
     served = await state.pool.get(ref)
     request.scope["aweigh.model"] = (served.version.model_name, served.version.version)
-    decoded = decode_predict(body, served.version.signature)
+    decoded = decode_predict(body, served.version.signature, check_types=served.validator is None)
+    columns, flags = check_rows(served, state.metrics, decoded.columns, decoded.rows)
     subject = decoded.subject_id or request.headers.get("x-subject-id")
     try:
-        result = await run_prediction(state, request, served, decoded.columns, decoded.rows)
+        result = await run_prediction(state, request, served, columns, decoded.rows)
     except ClientGoneError:
         return Response(status_code=499)
     rid = request_id(request)
@@ -43,8 +45,13 @@ async def predict(request: Request) -> Response:
     if result.output.proba is not None:
         content["probabilities"] = result.output.proba
         content["classes"] = list(version.output.classes)
+    if flags:
+        content["warnings"] = [
+            {"row": row, "rules": list(rules)} for row, rules in sorted(flags.items())
+        ]
     return JSONResponse(
-        content, background=record_task(state, rid, result, decoded.columns, decoded.rows, subject)
+        content,
+        background=record_task(state, rid, result, columns, decoded.rows, subject, flags),
     )
 
 

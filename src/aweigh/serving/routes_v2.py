@@ -23,6 +23,7 @@ from aweigh.serving.codec import check_values, parse_json
 from aweigh.serving.http import JSONResponse, read_body, request_id
 from aweigh.serving.predict import ClientGoneError, record_task, run_prediction
 from aweigh.serving.state import AppState
+from aweigh.serving.validation import check_rows
 
 DATATYPES = {"int": "INT64", "float": "FP64", "bool": "BOOL"}
 _NUMERIC_TYPES = {
@@ -139,7 +140,9 @@ async def infer(request: Request) -> Response:
             "list of tensors (name, shape, datatype, data)."
         )
     columns, rows = tensors_to_columns(data["inputs"], served.version.signature)
-    check_values(columns, served.version.signature)
+    if served.validator is None:
+        check_values(columns, served.version.signature)
+    columns, flags = check_rows(served, state.metrics, columns, rows)
     wanted = _requested_outputs(
         data.get("outputs"), served.model is not None and served.model.has_proba
     )
@@ -175,7 +178,9 @@ async def infer(request: Request) -> Response:
         "id": str(data.get("id") or rid),
         "outputs": outputs,
     }
-    return JSONResponse(content, background=record_task(state, rid, result, columns, rows, None))
+    return JSONResponse(
+        content, background=record_task(state, rid, result, columns, rows, None, flags)
+    )
 
 
 def _requested_outputs(requested: Any, has_proba: bool) -> set[str]:

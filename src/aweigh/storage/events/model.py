@@ -59,6 +59,7 @@ class Event:
     latency_ms: float | None = None
     subject_id: str | None = None
     label: Any = None
+    flags: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -92,6 +93,9 @@ class Event:
         proba = self.proba
         if proba is not None and type(proba) is not tuple:
             object.__setattr__(self, "proba", tuple(_float(p) for p in proba))
+        flags = self.flags
+        if flags is not None and type(flags) is not tuple:
+            object.__setattr__(self, "flags", tuple(str(f) for f in flags))
 
 
 def _float(value: Any) -> float:
@@ -113,6 +117,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("latency_ms", pa.float64()),
         pa.field("subject_id", pa.string()),
         pa.field("label", pa.string()),
+        pa.field("flags", pa.list_(pa.string())),
     ],
     metadata={b"aweigh.events.schema": b"1"},
 )
@@ -182,6 +187,7 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
     latency: list[float | None] = []
     subject: list[str | None] = []
     label: list[bytes | None] = []
+    flags: list[tuple[str, ...] | None] = []
     dumps = orjson.dumps
     options = _OPTIONS
     default = _default
@@ -195,6 +201,7 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
         proba.append(e.proba)
         latency.append(e.latency_ms)
         subject.append(e.subject_id)
+        flags.append(e.flags)
         try:
             x = e.inputs
             inputs.append(None if x is None else dumps(x, default=default, option=options))
@@ -210,7 +217,7 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
     columns = (kind, request_id, row, model, version, ts, inputs, output, proba, latency)
     arrays = [
         pa.array(values, type=field.type)
-        for values, field in zip((*columns, subject, label), EVENT_SCHEMA, strict=True)
+        for values, field in zip((*columns, subject, label, flags), EVENT_SCHEMA, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
@@ -278,4 +285,5 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         latency_ms=data.get("latency_ms"),
         subject_id=data.get("subject_id"),
         label=data.get("label"),
+        flags=None if data.get("flags") is None else tuple(data["flags"]),
     )
