@@ -186,6 +186,7 @@ def _summary(base_url: str, traffic: object, concurrency: int) -> Table:
     table.add_column("value", justify="right")
     for what, value in (
         ("requests", f"{traffic.requests:,} ({traffic.errors:,} errors)"),
+        ("rejected by the contract", f"{traffic.rejected:,} (422)"),
         ("concurrency", str(concurrency)),
         ("throughput", f"{traffic.throughput:,.0f} req/s"),
         ("latency p50", f"{traffic.percentile(50):.1f} ms"),

@@ -10,6 +10,7 @@ dataset and model versions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -173,6 +174,11 @@ def _column(name: str, rules: Any, where: str) -> ColumnContract:
     if categories is not None:
         if not isinstance(categories, Sequence) or isinstance(categories, str):
             raise InvalidInputError(f"{at}: 'categories' must be a list.")
+        odd = [c for c in categories if not isinstance(c, str | int | float | bool)]
+        if odd:
+            raise InvalidInputError(
+                f"{at}: categories must be plain strings, numbers or booleans; {odd[0]!r} is not."
+            )
         categories = tuple(categories)
     pattern = rules.get("pattern")
     if pattern is not None:
@@ -185,7 +191,9 @@ def _column(name: str, rules: Any, where: str) -> ColumnContract:
                 f"{at}: 'pattern' is not a valid regular expression ({exc})."
             ) from exc
     max_length = rules.get("max_length")
-    if max_length is not None and (not isinstance(max_length, int) or max_length < 0):
+    if max_length is not None and (
+        not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0
+    ):
         raise InvalidInputError(f"{at}: 'max_length' must be a whole number >= 0.")
     for flag in ("nullable", "unique"):
         if flag in rules and not isinstance(rules[flag], bool):
@@ -210,6 +218,8 @@ def _number(value: Any, at: str, key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(f"{at}: '{key}' must be a number. Got {value!r}.")
+    if not math.isfinite(value):
+        raise InvalidInputError(f"{at}: '{key}' must be a finite number. Got {value!r}.")
     return float(value)
 
 

@@ -27,9 +27,11 @@ class TrafficResult:
 
     requests: int = 0
     errors: int = 0
+    rejected: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
+    first_rejection: dict[str, Any] | None = None
     feedback_stored: int = 0
     feedback_unknown: int = 0
 
@@ -124,6 +126,10 @@ async def send_rows(
                 result.requests += 1
                 if status == 200:
                     result.request_ids[i] = orjson.loads(payload)["request_id"]
+                elif status == 422:
+                    result.rejected += 1
+                    if result.first_rejection is None:
+                        result.first_rejection = orjson.loads(payload)["error"]
                 else:
                     result.errors += 1
                 if on_progress is not None:
