@@ -40,8 +40,15 @@ def demo(
     rows: Annotated[int | None, typer.Option(min=1, help="Send only this many test rows.")] = None,
 ) -> None:
     """Train, register and promote two Adult census models, then serve real traffic."""
+    from aweigh.cli.data import _quarantine
+    from aweigh.cli.demo_guardrails import (
+        show_contract,
+        show_rejected_request,
+        validate_with_quarantine,
+    )
     from aweigh.demo.datasets import ADULT_TARGET, load_adult
     from aweigh.demo.run import MODEL_NAME, run_demo
+    from aweigh.demo.traffic import records
 
     reg = registry()
     result = run_demo(reg, console)
@@ -50,8 +57,13 @@ def demo(
     test = load_adult("test")
     if rows is not None:
         test = test.head(rows)
+    show_contract(reg, result.champion)
+    validate_with_quarantine(reg, result.champion, test, _quarantine())
     port = _free_port()
     with _server(port) as base_url:
+        show_rejected_request(
+            base_url, MODEL_NAME, records(test.drop(columns=[ADULT_TARGET]).head(1))[0]
+        )
         traffic = _send_traffic(base_url, MODEL_NAME, test, ADULT_TARGET, concurrency)
         console.print(_summary(base_url, traffic, concurrency))
         _print_examples(base_url, MODEL_NAME, test.drop(columns=[ADULT_TARGET]).iloc[0])

@@ -16,6 +16,7 @@ from aweigh.demo.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, ADULT_TARGET,
 from aweigh.registry.service import Registry
 
 MODEL_NAME = "adult-income"
+DATASET_NAME = "adult-census"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,19 @@ def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
             "l2_regularization": 1.0,
         },
     }
+    with out.status("Registering the training data as a dataset version (contract, profile)..."):
+        dataset = registry.datasets.register(
+            train,
+            DATASET_NAME,
+            source="aweigh/demo/data/adult_train.csv.gz",
+            label=ADULT_TARGET,
+            description="UCI Adult census, training split",
+        )
+    out.print(
+        f"Dataset [bold]{dataset.ref}[/]: {dataset.rows:,} rows, sha256 "
+        f"{dataset.sha256[:12]} (the same table in any row order or format has the "
+        "same hash)."
+    )
     refs: dict[str, str] = {}
     metrics: dict[str, dict[str, float]] = {}
     parent: str | None = None
@@ -100,6 +114,7 @@ def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
             MODEL_NAME,
             sample=features.head(500),
             training_data=train,
+            dataset=dataset,
             params=params,
             metrics=scores,
             parent=parent,
