@@ -12,6 +12,7 @@ from aweigh.cli._context import registry
 from aweigh.cli._io import read_table
 from aweigh.cli._render import console, emit_json
 from aweigh.cli.app import handle_errors
+from aweigh.core.entities import thaw
 from aweigh.core.errors import InvalidInputError
 
 app = typer.Typer(no_args_is_help=True, help="Data contracts, validation, profiles, datasets.")
@@ -42,8 +43,6 @@ def _contract(path: Path | None, model: str | None, dataset: str | None) -> Any:
                 f"{version.ref} has no contract (it was registered "
                 "without sample or training data); pass --contract."
             )
-        from aweigh.core.entities import thaw
-
         return Contract.from_dict(thaw(version.contract), where=f"the contract of {version.ref}")
     assert dataset is not None
     return registry().datasets.contract_of(registry().datasets.get(dataset))
@@ -273,22 +272,35 @@ def profile(
 
 
 def _print_profile(prof: Any) -> None:
-    data = prof.to_dict()
-    table = Table(title="Profile", title_justify="left")
-    for column in ("column", "type", "missing", "distinct", "min", "max", "flags"):
+    summary = prof.summary()
+    table = Table(
+        title=f"Profile: {summary['rows']:,} rows, {summary['duplicates']:,} duplicate rows",
+        title_justify="left",
+    )
+    for column in ("column", "kind", "missing", "distinct", "min", "max", "mean", "flags"):
         table.add_column(column)
-    for name, col in data.get("columns", {}).items():
-        flags = [f for f in ("constant", "near_constant", "leakage") if col.get(f)]
+    for col in summary["column_profiles"]:
         table.add_row(
-            name,
-            str(col.get("type", "")),
+            col["name"],
+            str(col.get("kind", "")),
             f"{col.get('missing_share', 0):.1%}",
-            str(col.get("distinct", "")),
+            f"{col.get('distinct', '')}",
             _fmt(col.get("min")),
             _fmt(col.get("max")),
-            ", ".join(flags),
+            _fmt(col.get("mean")),
+            ", ".join(col.get("flags", [])),
         )
     console.print(table)
+    if summary.get("label_balance"):
+        balance = ", ".join(
+            f"{k}: {v:.1%}" if isinstance(v, float) else f"{k}: {v}"
+            for k, v in summary["label_balance"]
+        )
+        console.print(f"label {summary['label']!r}: {balance}", markup=False)
+    if summary.get("leakage_suspects"):
+        console.print(
+            f"possible label leakage: {', '.join(summary['leakage_suspects'])}", markup=False
+        )
 
 
 def _fmt(value: Any) -> str:
@@ -384,9 +396,11 @@ def show(
     ]
     console.print(f"models trained on it: {', '.join(models) or '-'}")
     console.print(contract_to_yaml(reg.datasets.contract_of(version)), markup=False)
-    from aweigh.core.entities import thaw
-
     _print_profile(Profile.from_dict(thaw(version.profile)))
+
+
+def _columns_of(prof: Any) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in prof.summary()["column_profiles"]}
 
 
 @app.command("diff")
@@ -409,10 +423,13 @@ def diff(
     table = Table(title="Profile changes", title_justify="left")
     for column in ("column", "figure", a.ref, b.ref):
         table.add_column(column)
-    pa_, pb_ = a.profile.get("columns", {}), b.profile.get("columns", {})
-    for name in sorted(set(pa_) | set(pb_)):
+    from aweigh.data.profile import Profile
+
+    before = _columns_of(Profile.from_dict(thaw(a.profile)))
+    after = _columns_of(Profile.from_dict(thaw(b.profile)))
+    for name in sorted(set(before) | set(after)):
         for figure in ("missing_share", "mean", "std", "min", "max", "distinct"):
-            x, y = (pa_.get(name) or {}).get(figure), (pb_.get(name) or {}).get(figure)
+            x, y = (before.get(name) or {}).get(figure), (after.get(name) or {}).get(figure)
             if x != y:
                 table.add_row(name, figure, _fmt(x), _fmt(y))
     console.print(table)
