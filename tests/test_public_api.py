@@ -14,6 +14,8 @@ from aweigh.core.errors import ModelNotFoundError
 EXPECTED = [
     "AliasEvent",
     "AweighError",
+    "Contract",
+    "DatasetVersion",
     "LoadedModel",
     "Model",
     "ModelRef",
@@ -24,11 +26,15 @@ EXPECTED = [
     "alias_at",
     "alias_history",
     "connect",
+    "infer_contract",
     "load",
     "models",
     "parse_ref",
+    "profile_table",
     "register",
+    "register_dataset",
     "set_alias",
+    "validate_table",
     "versions",
 ]
 

@@ -12,9 +12,10 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from aweigh.core.entities import AliasEvent, Model, ModelVersion
+from aweigh.core.entities import AliasEvent, DatasetVersion, Model, ModelVersion
 from aweigh.core.errors import AweighError
 from aweigh.core.refs import ModelRef, parse_ref
+from aweigh.data.contract import Contract
 from aweigh.registry.loaded import LoadedModel
 from aweigh.registry.service import Registry
 from aweigh.settings import Settings, load_settings
@@ -24,6 +25,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AliasEvent",
     "AweighError",
+    "Contract",
+    "DatasetVersion",
     "LoadedModel",
     "Model",
     "ModelRef",
@@ -34,11 +37,15 @@ __all__ = [
     "alias_at",
     "alias_history",
     "connect",
+    "infer_contract",
     "load",
     "models",
     "parse_ref",
+    "profile_table",
     "register",
+    "register_dataset",
     "set_alias",
+    "validate_table",
     "versions",
 ]
 
@@ -106,3 +113,32 @@ def alias_history(name: str, alias: str | None = None) -> list[AliasEvent]:
 def alias_at(name: str, alias: str, at: datetime) -> ModelVersion | None:
     """Which version ``name@alias`` pointed at at time ``at``."""
     return _registry().alias_at(name, alias, at)
+
+
+def register_dataset(table: Any, name: str, **options: Any) -> DatasetVersion:
+    """Register a table as the next version of dataset ``name`` (hash, contract, profile).
+
+    Options: ``source``, ``contract``, ``label``, ``description``.
+    """
+    return _registry().datasets.register(table, name, **options)
+
+
+def infer_contract(table: Any, **options: Any) -> Contract:
+    """Infer a data contract from a reference table (see ``aweigh.data.infer``)."""
+    from aweigh.data.infer import infer_contract as infer
+
+    return infer(table, **options)
+
+
+def validate_table(table: Any, contract: Contract, **options: Any) -> Any:
+    """Validate a table: ``.good`` rows, ``.bad`` rows with their violations, ``.summary()``."""
+    from aweigh.data.batch import validate_table as validate
+
+    return validate(table, contract, **options)
+
+
+def profile_table(table: Any, **options: Any) -> Any:
+    """A mergeable quality profile of a table (see ``aweigh.data.profile``)."""
+    from aweigh.data.profile import profile_table as profile
+
+    return profile(table, **options)
