@@ -84,6 +84,32 @@ class Settings(BaseSettings):
         default=100_000, ge=10, description=("Events held in memory before new ones spool to disk.")
     )
 
+    # -- privacy --------------------------------------------------------------------
+    privacy_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key for hashing subject ids and PII and signing receipts. Unset: a random key is "
+            "made once and kept in home/secret.key (0600)."
+        ),
+    )
+    subject_field: str | None = Field(
+        default=None,
+        description=(
+            "Input column that identifies the data subject (e.g. customer_id); stored only "
+            "as a keyed hash, used for erasure."
+        ),
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36_500,
+        description=("How long prediction and feedback events are kept."),
+    )
+    retention_per_model: dict[str, int] = Field(
+        default_factory=dict,
+        description=("Per-model retention in days, overriding retention_days."),
+    )
+
     # -- serving --------------------------------------------------------------------
     serve_host: str = Field(default="127.0.0.1", description="Address the server binds.")
     serve_port: int = Field(default=8000, ge=0, le=65535, description="Port (0: any free).")

@@ -159,6 +159,7 @@ class NewVersion:
     created_at: datetime | None = None
     contract: Mapping[str, Any] | None = None
     dataset: tuple[str, int] | None = None
+    privacy_policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +186,11 @@ class ModelVersion(_Entity):
     aliases: tuple[str, ...] = ()
     contract: Mapping[str, Any] | None = None
     dataset: tuple[str, int] | None = None
+    privacy_policy: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        if self.privacy_policy is not None:
+            object.__setattr__(self, "privacy_policy", _deep_freeze(self.privacy_policy))
         for name in ("params", "metrics", "tags", "runtime"):
             object.__setattr__(self, name, _freeze(getattr(self, name)))
         if self.contract is not None:
@@ -246,6 +250,7 @@ class NewDatasetVersion:
     description: str = ""
     author: str = ""
     created_at: datetime | None = None
+    subjects: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +268,14 @@ class DatasetVersion(_Entity):
     description: str
     author: str
     created_at: datetime
+    status: str = "ok"
+    subjects: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "contract", _deep_freeze(self.contract))
         object.__setattr__(self, "profile", _deep_freeze(self.profile))
+        if self.subjects is not None:
+            object.__setattr__(self, "subjects", _deep_freeze(self.subjects))
 
     @property
     def ref(self) -> str:
@@ -275,4 +284,27 @@ class DatasetVersion(_Entity):
     def to_dict(self) -> dict[str, Any]:
         data = _Entity.to_dict(self)
         data["ref"] = self.ref
+        data["subjects"] = (  # the hashed ids stay in the store; say only which column
+            {"field": self.subjects.get("field"), "count": self.subjects.get("count")}
+            if self.subjects
+            else None
+        )
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry(_Entity):
+    """One audited action (erasure, retention, access export, policy change).
+
+    ``subject`` is the keyed hash of a data subject's id, never the raw id.
+    """
+
+    action: str
+    actor: str
+    at: datetime
+    subject: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", _deep_freeze(self.details))

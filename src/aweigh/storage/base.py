@@ -14,6 +14,7 @@ from datetime import datetime
 from aweigh.core.entities import (
     Alias,
     AliasEvent,
+    AuditEntry,
     DatasetVersion,
     Model,
     ModelVersion,
@@ -162,6 +163,19 @@ class MetadataStore(ABC):
     @abstractmethod
     def dataset_versions_with_sha256(self, sha256: str) -> list[DatasetVersion]:
         """Every dataset version with this content hash (the same table registered again)."""
+
+    @abstractmethod
+    def set_dataset_status(self, name: str, version: int, status: str) -> DatasetVersion:
+        """Mark a dataset version (e.g. ``erasure-pending`` after a subject's erasure)."""
+
+    # -- audit -----------------------------------------------------------------------
+    @abstractmethod
+    def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Append an audit entry (numbered by the store); entries are never changed."""
+
+    @abstractmethod
+    def audit_log(self, *, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """The newest ``limit`` audit entries (of one action, if given), oldest first."""
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

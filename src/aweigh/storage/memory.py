@@ -10,6 +10,7 @@ from datetime import datetime
 from aweigh.core.entities import (
     Alias,
     AliasEvent,
+    AuditEntry,
     DatasetVersion,
     Model,
     ModelVersion,
@@ -31,6 +32,7 @@ class MemoryStore(MetadataStore):
         self._aliases: dict[str, dict[str, Alias]] = {}
         self._events: list[AliasEvent] = []
         self._datasets: dict[str, list[DatasetVersion]] = {}
+        self._audit: list[AuditEntry] = []
 
     # -- models -----------------------------------------------------------------
     def create_model(
@@ -104,6 +106,7 @@ class MemoryStore(MetadataStore):
                 created_at=created,
                 contract=spec.contract,
                 dataset=spec.dataset,
+                privacy_policy=spec.privacy_policy,
             )
             self._versions[model.name][number] = version
             self._next[model.name] = number + 1
@@ -238,6 +241,7 @@ class MemoryStore(MetadataStore):
                 description=spec.description,
                 author=spec.author,
                 created_at=spec.created_at,
+                subjects=spec.subjects,
             )
             versions.append(created)
             return created
@@ -270,6 +274,26 @@ class MemoryStore(MetadataStore):
             return [
                 v for n in sorted(self._datasets) for v in self._datasets[n] if v.sha256 == sha256
             ]
+
+    def set_dataset_status(self, name: str, version: int, status: str) -> DatasetVersion:
+        with self._lock:
+            current = self.get_dataset_version(name, version)
+            changed = dataclasses.replace(current, status=status)
+            versions = self._datasets[name]
+            versions[versions.index(current)] = changed
+            return changed
+
+    # -- audit -------------------------------------------------------------------------
+    def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        with self._lock:
+            stored = dataclasses.replace(entry, seq=len(self._audit) + 1)
+            self._audit.append(stored)
+            return stored
+
+    def audit_log(self, *, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
+        with self._lock:
+            found = [e for e in self._audit if action is None or e.action == action]
+            return found[-limit:] if limit > 0 else []
 
     # -- helpers ----------------------------------------------------------------
     def _model(self, name: str) -> Model:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aweigh.core.entities import (
+    AuditEntry,
     ColumnSpec,
     DataFingerprint,
     NewDatasetVersion,
@@ -427,3 +428,44 @@ class MetadataStoreContract:
         store.create_dataset_version(self._dataset(name))
         with pytest.raises(DatasetNotFoundError, match="version 5"):
             store.get_dataset_version(name, 5)
+
+    def test_dataset_versions_keep_subjects_and_a_status(
+        self, store: MetadataStore, name: str
+    ) -> None:
+        spec_ = dataclasses.replace(
+            self._dataset(name),
+            subjects={"field": "customer_id", "count": 2, "tokens": "AAAAAAAAAAE="},
+        )
+        created = store.create_dataset_version(spec_)
+        assert created.status == "ok"
+        assert created.subjects is not None
+        assert created.subjects["field"] == "customer_id"
+        assert created.to_dict()["subjects"] == {"field": "customer_id", "count": 2}
+        marked = store.set_dataset_status(name, 1, "erasure-pending")
+        assert marked.status == "erasure-pending"
+        assert store.get_dataset_version(name, 1).status == "erasure-pending"
+
+    def test_a_version_keeps_its_privacy_policy(self, store: MetadataStore, name: str) -> None:
+        policy = {"columns": {"email": {"action": "hash"}}}
+        created = store.create_version(spec(name, privacy_policy=policy), create_model=True)
+        assert store.get_version(name, created.version).privacy_policy == {
+            "columns": {"email": {"action": "hash"}}
+        }
+
+    def test_the_audit_log_is_append_only_and_filterable(self, store: MetadataStore) -> None:
+        for i, action in enumerate(("erasure", "retention", "erasure")):
+            store.record_audit(
+                AuditEntry(
+                    action=action,
+                    actor="ana",
+                    at=T0 + timedelta(i),
+                    subject="h:abc" if action == "erasure" else None,
+                    details={"removed": {"events": i}},
+                )
+            )
+        everything = store.audit_log()
+        assert [e.action for e in everything][-3:] == ["erasure", "retention", "erasure"]
+        erasures = store.audit_log(action="erasure", limit=1)
+        assert len(erasures) == 1
+        assert erasures[0].details["removed"]["events"] == 2
+        assert erasures[0].subject == "h:abc"

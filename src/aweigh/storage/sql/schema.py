@@ -101,6 +101,7 @@ class VersionRow(Base):
     contract: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     dataset_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
     dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    privacy_policy: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class AliasRow(Base):
@@ -156,3 +157,17 @@ class DatasetVersionRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32), default="ok")
+    subjects: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "aweigh_audit"
+    __table_args__ = (Index(None, "action", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    details: Mapped[dict[str, Any]]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aweigh.core.entities import (
     Alias,
     AliasEvent,
+    AuditEntry,
     DataFingerprint,
     DatasetVersion,
     Model,
@@ -38,6 +39,7 @@ from aweigh.storage.sql.engine import build_engine, map_db_error, safe_url
 from aweigh.storage.sql.schema import (
     AliasEventRow,
     AliasRow,
+    AuditRow,
     DatasetRow,
     DatasetVersionRow,
     ModelRow,
@@ -178,6 +180,9 @@ class SqlStore(MetadataStore):
                 contract=thaw(spec.contract) if spec.contract is not None else None,
                 dataset_name=spec.dataset[0] if spec.dataset else None,
                 dataset_version=spec.dataset[1] if spec.dataset else None,
+                privacy_policy=thaw(spec.privacy_policy)
+                if spec.privacy_policy is not None
+                else None,
             )
             s.add(row)
             s.flush()
@@ -377,6 +382,8 @@ class SqlStore(MetadataStore):
                 description=spec.description,
                 author=spec.author,
                 created_at=spec.created_at,
+                status="ok",
+                subjects=thaw(spec.subjects) if spec.subjects is not None else None,
             )
             s.add(row)
             s.flush()
@@ -445,6 +452,42 @@ class SqlStore(MetadataStore):
                 .order_by(DatasetRow.name, DatasetVersionRow.version)
             ).all()
             return [_to_dataset(name, row) for name, row in rows]
+
+    def set_dataset_status(self, name: str, version: int, status: str) -> DatasetVersion:
+        with self._tx() as s:
+            dataset = self._dataset_row(s, name)
+            row = s.scalar(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.dataset_id == dataset.id, DatasetVersionRow.version == version
+                )
+            )
+            if row is None:
+                raise err.dataset_not_found(name, version)
+            row.status = status
+            s.flush()
+            return _to_dataset(name, row)
+
+    # -- audit -------------------------------------------------------------------------
+    def record_audit(self, entry: AuditEntry) -> AuditEntry:
+        with self._tx() as s:
+            row = AuditRow(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                details=thaw(entry.details),
+            )
+            s.add(row)
+            s.flush()
+            return _to_audit(row)
+
+    def audit_log(self, *, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
+        with self._tx() as s:
+            query = select(AuditRow)
+            if action is not None:
+                query = query.where(AuditRow.action == action)
+            rows = s.scalars(query.order_by(AuditRow.id.desc()).limit(max(limit, 0))).all()
+            return [_to_audit(r) for r in reversed(rows)]
 
     def _dataset_row(self, s: Session, name: str) -> DatasetRow:
         row = s.scalar(select(DatasetRow).where(DatasetRow.name == name))
@@ -576,6 +619,7 @@ def _to_version(name: str, row: VersionRow, aliases: tuple[str, ...]) -> ModelVe
         dataset=(row.dataset_name, row.dataset_version)
         if row.dataset_name and row.dataset_version is not None
         else None,
+        privacy_policy=row.privacy_policy,
     )
 
 
@@ -592,6 +636,19 @@ def _to_dataset(name: str, row: DatasetVersionRow) -> DatasetVersion:
         description=row.description,
         author=row.author,
         created_at=row.created_at,
+        status=row.status,
+        subjects=row.subjects,
+    )
+
+
+def _to_audit(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        action=row.action,
+        actor=row.actor,
+        at=row.at,
+        subject=row.subject,
+        details=row.details,
+        seq=row.id,
     )
 
 
