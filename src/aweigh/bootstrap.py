@@ -18,6 +18,7 @@ from aweigh.storage.base import MetadataStore
 from aweigh.storage.events.base import EventLog
 
 if TYPE_CHECKING:
+    from aweigh.lifecycle.privacy import PrivacyService
     from aweigh.storage.quarantine import QuarantineStore
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -89,10 +90,53 @@ def build_quarantine(settings: Settings) -> QuarantineStore:
     return QuarantineStore(settings.home / "quarantine")
 
 
+def privacy_secret(settings: Settings) -> bytes:
+    """The key for hashing subject ids and PII and signing receipts.
+
+    From ``AWEIGH_PRIVACY_SECRET`` when set; otherwise a random key made once and kept in
+    ``<home>/secret.key`` (mode 0600). Losing it makes old hashes unmatchable: back it up.
+    """
+    if settings.privacy_secret is not None:
+        return settings.privacy_secret.get_secret_value().encode()
+    path = settings.home / "secret.key"
+    if not path.exists():
+        import os
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def build_privacy(
+    settings: Settings, registry: Registry, event_log: EventLog | None
+) -> PrivacyService:
+    """The service that answers erasure, access and retention requests."""
+    from aweigh.lifecycle.privacy import PrivacyService
+
+    return PrivacyService(
+        registry=registry,
+        event_log=event_log,
+        secret=privacy_secret(settings),
+        receipts_dir=settings.home / "receipts",
+        actor=settings.user,
+        retention_days=settings.retention_days,
+        retention_per_model=dict(settings.retention_per_model),
+    )
+
+
 def build_registry(settings: Settings) -> Registry:
     """The registry wired to the stores the settings name."""
     store = build_store(settings.resolved_store_url, busy_timeout_s=settings.store_busy_timeout_s)
     artifacts = build_artifacts(
         settings.resolved_artifacts_url, cache_dir=settings.home / "cache" / "artifacts"
     )
-    return Registry(store, artifacts, actor=settings.user)
+    return Registry(
+        store,
+        artifacts,
+        actor=settings.user,
+        subject_field=settings.subject_field,
+        secret=privacy_secret(settings),
+    )

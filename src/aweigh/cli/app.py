@@ -42,10 +42,12 @@ def handle_errors(fn: F) -> F:
 
 
 def _register_commands() -> None:
-    from aweigh.cli import data, demo, events, models, predict, serve
+    from aweigh.cli import data, demo, events, models, predict, privacy, serve
 
     app.add_typer(models.app, name="models")
     app.add_typer(data.app, name="data")
+    app.add_typer(privacy.app, name="privacy")
+    app.command("erase")(privacy.erase)
     app.command("predict")(predict.predict)
     app.add_typer(events.app, name="events")
     app.command("demo")(demo.demo)

@@ -50,3 +50,42 @@ def query(
     console.print(shown)
     if len(frame) > MAX_ROWS_SHOWN:
         console.print(f"(first {MAX_ROWS_SHOWN} rows shown; use --csv or --json for all)")
+
+
+@app.command("export")
+@handle_errors
+def export(
+    out: Annotated[str, typer.Option(help="Parquet or CSV file to write.")],
+    purpose: Annotated[
+        str, typer.Option(help="Only rows whose subjects consented to this purpose.")
+    ] = "training",
+    allow_children: Annotated[
+        bool, typer.Option("--allow-children", help="Keep rows of subjects flagged as children.")
+    ] = False,
+) -> None:
+    """Export labelled predictions as a training set, honouring consent and children."""
+    from pathlib import Path
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from aweigh.bootstrap import build_event_log
+    from aweigh.core.errors import InvalidInputError
+
+    target = Path(out)
+    if target.suffix.lower() not in (".parquet", ".csv"):
+        raise InvalidInputError(f"--out must end in .parquet or .csv. Got {out!r}.")
+    log = build_event_log(load_settings())
+    try:
+        outcome = log.export_training(purpose=purpose, allow_children=allow_children)
+    finally:
+        log.close()
+    if target.suffix.lower() == ".csv":
+        pacsv.write_csv(outcome.table, target)
+    else:
+        pq.write_table(outcome.table, target)
+    console.print(
+        f"Wrote {outcome.table.num_rows:,} labelled rows to {target}; excluded "
+        f"{outcome.excluded_no_consent:,} without consent for {purpose!r} and "
+        f"{outcome.excluded_children:,} of children."
+    )

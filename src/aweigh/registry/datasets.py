@@ -21,10 +21,20 @@ from aweigh.storage.base import MetadataStore
 class Datasets:
     """The dataset half of the registry (models live in ``Registry``)."""
 
-    def __init__(self, store: MetadataStore, clock: Clock, actor: str) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        clock: Clock,
+        actor: str,
+        *,
+        subject_field: str | None = None,
+        secret: bytes | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.actor = actor
+        self.subject_field = subject_field
+        self.secret = secret
 
     def register(
         self,
@@ -51,6 +61,7 @@ class Datasets:
                 return existing
         chosen = contract or infer_contract(frame)
         profile = profile_table(frame, label=label)
+        subjects = self._subjects(frame)
         return self.store.create_dataset_version(
             NewDatasetVersion(
                 name=name,
@@ -63,6 +74,7 @@ class Datasets:
                 description=description,
                 author=self.actor,
                 created_at=self.clock.now(),
+                subjects=subjects,
             )
         )
 
@@ -82,6 +94,15 @@ class Datasets:
 
     def versions(self, name: str) -> list[DatasetVersion]:
         return self.store.list_dataset_versions(validate_model_name(name))
+
+    def _subjects(self, frame: Any) -> dict[str, Any] | None:
+        """Digests of the keyed-hashed subject ids, so erasure can find this version."""
+        field = self.subject_field
+        if field is None or field not in frame.columns or self.secret is None:
+            return None
+        from aweigh.registry.subjects import pack_subjects
+
+        return pack_subjects(field, frame[field].dropna().astype(str), self.secret)
 
     @staticmethod
     def contract_of(version: DatasetVersion) -> Contract:

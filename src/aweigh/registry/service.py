@@ -65,13 +65,19 @@ class Registry:
         actor: str = "unknown",
         clock: Clock | None = None,
         record_git: bool = True,
+        subject_field: str | None = None,
+        secret: bytes | None = None,
     ) -> None:
         self.store = store
         self.artifacts = artifacts
         self.actor = actor
+        self.subject_field = subject_field
+        self.secret = secret
         self.clock: Clock = clock or SystemClock()
         self.record_git = record_git
-        self.datasets = Datasets(store, self.clock, actor)
+        self.datasets = Datasets(
+            store, self.clock, actor, subject_field=subject_field, secret=secret
+        )
 
     # -- registering ------------------------------------------------------------
     def register(
@@ -95,6 +101,7 @@ class Registry:
         reason: str = "",
         dataset: str | DatasetVersion | None = None,
         contract: Contract | None = None,
+        privacy_policy: Any = None,
     ) -> ModelVersion:
         """Store ``model`` (an object, or a path to a model file) as the next version of ``name``.
 
@@ -153,6 +160,9 @@ class Registry:
                 data_print=data_print,
                 contract=_input_contract(contract, linked, training_data, sample_frame, inputs),
                 dataset=(linked.name, linked.version) if linked is not None else None,
+                privacy_policy=self._privacy_policy(
+                    privacy_policy, training_data, sample_frame, inputs
+                ),
             )
             return self._record_version(
                 name, sha, size, handler, output, native, sample_frame, facts
@@ -197,6 +207,7 @@ class Registry:
                 created_at=now,
                 contract=facts.contract.to_dict() if facts.contract is not None else None,
                 dataset=facts.dataset,
+                privacy_policy=facts.privacy_policy,
             ),
             create_model=True,
         )
@@ -212,6 +223,39 @@ class Registry:
             return None
         found = self.resolve(parent)
         return (found.model_name, found.version)
+
+    def _privacy_policy(
+        self, given: Any, training: Any, sample: pd.DataFrame | None, inputs: list[str] | None
+    ) -> dict[str, Any] | None:
+        """The redaction policy events of this version get: given, or defaulted from a PII
+        scan of the training data (else the sample): PII columns and the subject field are
+        hashed or masked, the rest kept."""
+        from aweigh.privacy.policy import RedactionPolicy, default_policy
+
+        if given is not None:
+            policy = (
+                given
+                if isinstance(given, RedactionPolicy)
+                else RedactionPolicy.from_dict(given, where="the privacy policy")
+            )
+            if inputs is not None:
+                policy.validate_against(inputs)
+            return policy.to_dict()
+        frame = training if isinstance(training, pd.DataFrame) else sample
+        if frame is None and training is not None and not isinstance(training, DataFingerprint):
+            frame = as_frame(training, "training data")
+        if frame is None:
+            return None
+        from aweigh.privacy.scan import scan_table
+
+        columns = inputs if inputs is not None else [str(c) for c in frame.columns]
+        report = scan_table(frame[[c for c in columns if c in frame.columns]])
+        found = {c: [k for k, _share, _examples in report.columns.get(c, [])] for c in columns}
+        texts = list(report.free_text)
+        subject = self.subject_field if self.subject_field in columns else None
+        if not any(found.values()) and not texts and subject is None:
+            return None
+        return default_policy(found, subject_field=subject, text_columns=texts).to_dict()
 
     def _dataset(self, dataset: str | DatasetVersion | None) -> DatasetVersion | None:
         if dataset is None or isinstance(dataset, DatasetVersion):
@@ -330,6 +374,13 @@ class Registry:
             )
         return found.version
 
+    def set_privacy_policy(
+        self, name: str, version: int, policy: Mapping[str, Any]
+    ) -> ModelVersion:
+        """Replace a version's redaction policy (the one thing about a version that may be
+        edited after registration besides tags and description)."""
+        return self.store.update_version(name, version, privacy_policy=dict(policy))
+
     # -- deleting ---------------------------------------------------------------
     def delete_version(self, ref: str) -> ModelVersion:
         """Delete the version ``ref`` names (``name/3``); refused while an alias points to it."""
@@ -373,6 +424,7 @@ class _Facts:
     data_print: DataFingerprint | None
     contract: Contract | None
     dataset: tuple[str, int] | None
+    privacy_policy: dict[str, Any] | None
 
 
 def _input_names(sample: pd.DataFrame | None, native: Any) -> list[str] | None:

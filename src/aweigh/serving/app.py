@@ -34,6 +34,7 @@ def create_app(
     registry: Registry | None = None,
     event_log: EventLog | None = None,
     metrics: ServingMetrics | None = None,
+    secret: bytes | None = None,
 ) -> Starlette:
     """The ASGI app serving every registered model (see ``aweigh serve``).
 
@@ -47,12 +48,17 @@ def create_app(
         if event_log is None and settings.events_enabled:
             event_log = build_event_log(settings)
     metrics = metrics or ServingMetrics()
+    if secret is None:
+        from aweigh.bootstrap import privacy_secret
+
+        secret = privacy_secret(settings)
     pool = ModelPool(
         registry,
         defaults=BatchConfig(settings.batching, settings.max_batch_size, settings.max_wait_ms),
         per_model=settings.model_batching,
         compute_threads=settings.compute_threads,
         model_threads=settings.model_threads,
+        secret=secret,
         observer_for=metrics.observer,
     )
     state = AppState(
@@ -60,8 +66,9 @@ def create_app(
         registry=registry,
         pool=pool,
         metrics=metrics,
-        recorder=Recorder(event_log),
+        recorder=Recorder(event_log, secret=secret, subject_field=settings.subject_field),
         event_log=event_log,
+        secret=secret,
     )
     if event_log is not None:
         log_ = event_log

@@ -28,6 +28,7 @@ class Decoded:
     columns: dict[str, list[Any]]
     rows: int
     subject_id: str | None = None
+    body: Any = None
 
 
 def parse_json(body: bytes) -> Any:
@@ -64,7 +65,7 @@ def decode_predict(body: bytes, signature: Signature, *, check_types: bool = Tru
         )
     if check_types:
         check_values(columns, signature)
-    return Decoded(columns, rows, subject)
+    return Decoded(columns, rows, subject, data)
 
 
 def _from_records(records: Any, signature: Signature) -> tuple[dict[str, list[Any]], int]:

@@ -121,6 +121,9 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "admin_reload": {"summary": "Re-read aliases from the registry (admin)"},
+    "admin_erase_subject": {
+        "summary": "Erase a data subject everywhere; returns the signed receipt (admin)"
+    },
     "healthz": {"summary": "Liveness"},
     "readyz": {"summary": "Readiness: models loaded"},
     "metrics": {"summary": "Prometheus metrics"},

@@ -47,6 +47,7 @@ class Served:
     batcher: Batcher | None = None
     executor: ThreadPoolExecutor | None = None
     validator: Any = None
+    redactor: Any = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -65,6 +66,7 @@ class ModelPool:
         per_model: dict[str, dict[str, float]] | None = None,
         compute_threads: int = 1,
         model_threads: int = 1,
+        secret: bytes | None = None,
         observer_for: Any = None,
     ) -> None:
         self.registry = registry
@@ -72,6 +74,7 @@ class ModelPool:
         self.per_model = per_model or {}
         self.compute_threads = compute_threads
         self.model_threads = model_threads
+        self.secret = secret
         self._observer_for = observer_for
         self._served: dict[tuple[str, int], Served] = {}
         self._aliases: dict[tuple[str, str], int] = {}
@@ -116,6 +119,7 @@ class ModelPool:
             model: LoadedModel = await self.run_io(self.registry.load, version.ref)
             served.model = model
             served.validator = _validator(version)
+            served.redactor = _redactor(version, self.secret)
             served.executor = ThreadPoolExecutor(
                 max_workers=self.compute_threads,
                 thread_name_prefix=f"aweigh-{version.ref}",
@@ -230,6 +234,20 @@ def _validator(version: ModelVersion) -> Any:
 
     contract = Contract.from_dict(thaw(version.contract), where=f"the contract of {version.ref}")
     return compile_validator(contract)
+
+
+def _redactor(version: ModelVersion, secret: bytes | None) -> Any:
+    """The version's privacy policy compiled for events (None: inputs are kept as sent)."""
+    if version.privacy_policy is None or secret is None:
+        return None
+    from aweigh.core.entities import thaw
+    from aweigh.privacy.policy import RedactionPolicy
+    from aweigh.privacy.redact import compile_redactor
+
+    policy = RedactionPolicy.from_dict(
+        thaw(version.privacy_policy), where=f"the privacy policy of {version.ref}"
+    )
+    return compile_redactor(policy, secret)
 
 
 def limit_native_threads(threads: int) -> None:

@@ -99,6 +99,7 @@ def record_task(
     rows: int,
     subject_id: str | None,
     flags: dict[int, tuple[str, ...]] | None = None,
+    consent: tuple[tuple[str, ...] | None, bool | None] = (None, None),
 ) -> BackgroundTask | None:
     """The event-log write that runs after the response is sent."""
     if state.event_log is None:
@@ -117,9 +118,36 @@ def record_task(
         latency_ms=prediction.latency_ms,
         subject_id=subject_id,
         flags=flags,
+        redactor=prediction.served.redactor,
+        consent=consent,
     )
 
 
 async def _record(state: AppState, **event: Any) -> None:
     """Async so Starlette runs it on the loop after the reply, without a thread hop."""
     state.recorder.prediction(**event)
+
+
+def consent_of(request: Any, body: Any) -> tuple[tuple[str, ...] | None, bool | None]:
+    """Purposes the subject consented to and whether they are a child, from the body
+    (``purposes``, ``child``) or the headers ``X-Consent-Purposes`` and ``X-Subject-Child``."""
+    from aweigh.core.errors import InvalidInputError
+
+    purposes: Any = body.get("purposes") if isinstance(body, dict) else None
+    if purposes is None and "x-consent-purposes" in request.headers:
+        purposes = [
+            p.strip() for p in request.headers["x-consent-purposes"].split(",") if p.strip()
+        ]
+    if purposes is not None and (
+        not isinstance(purposes, list)
+        or not all(isinstance(p, str) and 0 < len(p) <= 64 for p in purposes)
+    ):
+        raise InvalidInputError(
+            '\'purposes\' must be a list of short strings, e.g. ["serving", "training"].'
+        )
+    child: Any = body.get("child") if isinstance(body, dict) else None
+    if child is None and "x-subject-child" in request.headers:
+        child = request.headers["x-subject-child"].strip().lower() in ("1", "true", "yes")
+    if child is not None and not isinstance(child, bool):
+        raise InvalidInputError("'child' must be true or false.")
+    return (tuple(purposes) if purposes is not None else None), child

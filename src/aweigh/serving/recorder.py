@@ -23,8 +23,17 @@ log = logging.getLogger("aweigh.serving")
 class Recorder:
     """Builds events and hands them to the event log (or nowhere, when disabled)."""
 
-    def __init__(self, event_log: EventLog | None, *, remember: int = 200_000) -> None:
+    def __init__(
+        self,
+        event_log: EventLog | None,
+        *,
+        remember: int = 200_000,
+        secret: bytes | None = None,
+        subject_field: str | None = None,
+    ) -> None:
         self.event_log = event_log
+        self.secret = secret
+        self.subject_field = subject_field
         self._recent: OrderedDict[str, tuple[str, int, int]] = OrderedDict()
         self._remember = remember
         self.failures = 0
@@ -42,6 +51,8 @@ class Recorder:
         latency_ms: float,
         subject_id: str | None,
         flags: dict[int, tuple[str, ...]] | None = None,
+        redactor: Any = None,
+        consent: tuple[tuple[str, ...] | None, bool | None] = (None, None),
     ) -> None:
         """Record one request's rows as prediction events (runs after the reply).
 
@@ -52,6 +63,10 @@ class Recorder:
             return
         try:
             now = datetime.now(UTC)
+            subjects = self._subjects(columns, rows, subject_id)
+            if redactor is not None:
+                columns = redactor.redact_columns(columns, rows)
+            purposes, child = consent
             names = list(columns)
             values = list(zip(*(columns[n] for n in names), strict=True))
             self.event_log.append(
@@ -67,8 +82,10 @@ class Recorder:
                         output=predictions[i],
                         proba=tuple(proba[i]) if proba is not None else None,
                         latency_ms=latency_ms,
-                        subject_id=subject_id,
+                        subject_id=subjects[i],
                         flags=flags.get(i) if flags else None,
+                        purposes=purposes,
+                        child=child,
                     )
                     for i in range(rows)
                 ]
@@ -76,6 +93,27 @@ class Recorder:
         except Exception:  # never let recording hurt serving
             self.failures += 1
             log.exception("could not record the prediction events of %s", request_id)
+
+    def _subjects(
+        self, columns: dict[str, list[Any]], rows: int, subject_id: str | None
+    ) -> list[str | None]:
+        """Each row's subject as a keyed hash: from the subject field, else the request's."""
+        from aweigh.privacy.redact import hash_subject
+
+        if self.secret is None:
+            return [None] * rows
+        field_values = columns.get(self.subject_field) if self.subject_field else None
+        if field_values is not None:
+            return [None if v is None else hash_subject(self.secret, str(v)) for v in field_values]
+        token = hash_subject(self.secret, subject_id) if subject_id else None
+        return [token] * rows
+
+    def _token(self, subject_id: Any) -> str | None:
+        if subject_id is None or self.secret is None:
+            return None
+        from aweigh.privacy.redact import hash_subject
+
+        return hash_subject(self.secret, str(subject_id))
 
     def _remember_id(self, request_id: str, model: str, version: int, rows: int) -> None:
         self._recent[request_id] = (model, version, rows)
@@ -108,7 +146,7 @@ class Recorder:
                 version=known[item["request_id"]],
                 ts=now,
                 label=item["label"],
-                subject_id=item.get("subject_id"),
+                subject_id=self._token(item.get("subject_id")),
             )
             for item in items
             if item["request_id"] in known

@@ -134,6 +134,25 @@ async def reload(request: Request) -> Response:
     return JSONResponse({"reloaded": True, "models": len(state.pool.served())})
 
 
+async def erase_subject(request: Request) -> Response:
+    """Erase a data subject everywhere and answer with the signed receipt."""
+    state: AppState = request.app.state.aweigh
+    _authorise(request, state)
+    from aweigh.lifecycle.privacy import PrivacyService
+
+    service = PrivacyService(
+        registry=state.registry,
+        event_log=state.event_log,
+        secret=state.secret,
+        receipts_dir=state.settings.home / "receipts",
+        actor=f"admin@{request.client.host if request.client else '?'}",
+        retention_days=state.settings.retention_days,
+        retention_per_model=dict(state.settings.retention_per_model),
+    )
+    receipt, path = await state.pool.run_io(service.erase, request.path_params["subject"])
+    return JSONResponse({"receipt": receipt, "receipt_path": str(path)})
+
+
 ROUTES = [
     Route("/v1/admin/models", list_served, methods=["GET"], name="admin_models"),
     Route(
@@ -149,4 +168,10 @@ ROUTES = [
         "/v1/admin/models/{name}/aliases/{alias}", move_alias, methods=["PUT"], name="admin_alias"
     ),
     Route("/v1/admin/reload", reload, methods=["POST"], name="admin_reload"),
+    Route(
+        "/v1/admin/subjects/{subject}",
+        erase_subject,
+        methods=["DELETE"],
+        name="admin_erase_subject",
+    ),
 ]

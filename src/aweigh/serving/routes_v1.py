@@ -13,7 +13,13 @@ from aweigh.core.errors import InvalidInputError
 from aweigh.core.names import validate_model_name
 from aweigh.serving.codec import decode_predict, parse_json
 from aweigh.serving.http import JSONResponse, read_body, request_id
-from aweigh.serving.predict import ClientGoneError, model_ref, record_task, run_prediction
+from aweigh.serving.predict import (
+    ClientGoneError,
+    consent_of,
+    model_ref,
+    record_task,
+    run_prediction,
+)
 from aweigh.serving.state import AppState
 from aweigh.serving.validation import check_rows
 
@@ -30,6 +36,7 @@ async def predict(request: Request) -> Response:
     decoded = decode_predict(body, served.version.signature, check_types=served.validator is None)
     columns, flags = check_rows(served, state.metrics, decoded.columns, decoded.rows)
     subject = decoded.subject_id or request.headers.get("x-subject-id")
+    consent = consent_of(request, decoded.body)
     try:
         result = await run_prediction(state, request, served, columns, decoded.rows)
     except ClientGoneError:
@@ -51,7 +58,7 @@ async def predict(request: Request) -> Response:
         ]
     return JSONResponse(
         content,
-        background=record_task(state, rid, result, columns, decoded.rows, subject, flags),
+        background=record_task(state, rid, result, columns, decoded.rows, subject, flags, consent),
     )
 
 

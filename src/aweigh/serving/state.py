@@ -20,5 +20,6 @@ class AppState:
     metrics: ServingMetrics
     recorder: Recorder
     event_log: EventLog | None
+    secret: bytes = b""
     started: bool = False
     background: set[object] = field(default_factory=set)

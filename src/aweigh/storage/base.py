@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aweigh.core.entities import (
     Alias,
@@ -84,8 +85,10 @@ class MetadataStore(ABC):
         *,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        privacy_policy: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
-        """Change the mutable fields of a version: description and tags (merged)."""
+        """Change the mutable fields of a version: description, tags (merged) and its
+        redaction policy (replaced)."""
 
     @abstractmethod
     def delete_version(self, name: str, version: int) -> ModelVersion:

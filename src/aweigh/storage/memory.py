@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aweigh.core.entities import (
     Alias,
@@ -150,6 +151,7 @@ class MemoryStore(MetadataStore):
         *,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        privacy_policy: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
         with self._lock:
             current = self.get_version(name, version)
@@ -158,6 +160,7 @@ class MemoryStore(MetadataStore):
                 description=current.description if description is None else description,
                 tags={**current.tags, **(tags or {})},
                 aliases=(),
+                privacy_policy=current.privacy_policy if privacy_policy is None else privacy_policy,
             )
             self._versions[name][version] = changed
             return self._with_aliases(changed)

@@ -29,6 +29,7 @@ VIEW_SCHEMA = EVENT_SCHEMA.insert(
 )
 _SELECT_LIST = ", ".join(f'"{name}"' for name in VIEW_SCHEMA.names)
 _DATA_TABLE = "aweigh_events_data"
+_SHAPE_TABLE = "aweigh_events_shape"
 _ALLOWED = "SELECT, WITH, DESCRIBE, SUMMARIZE or SHOW"
 
 
@@ -63,12 +64,19 @@ def connect(readable: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def view_over_files(conn: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Point ``events`` at every segment under ``root`` (``model`` and ``date`` from folders)."""
+    """Point ``events`` at every segment under ``root`` (``model`` and ``date`` from folders).
+
+    The segments are unioned by name with an empty table of :data:`VIEW_SCHEMA`, so a
+    column that no segment has yet (``purposes`` and ``child`` in segments written by
+    an older aweigh) reads as null instead of failing the query.
+    """
     pattern = _literal(str(root / "model=*" / "date=*" / "*.parquet"))
+    conn.register(_SHAPE_TABLE, VIEW_SCHEMA.empty_table())
     conn.execute(
-        f"CREATE OR REPLACE VIEW events AS SELECT {_SELECT_LIST} FROM read_parquet({pattern}, "
+        f"CREATE OR REPLACE VIEW events AS SELECT {_SELECT_LIST} FROM ("
+        f"FROM {_SHAPE_TABLE} UNION ALL BY NAME FROM read_parquet({pattern}, "
         "hive_partitioning = true, union_by_name = true, "
-        "hive_types = {'model': 'VARCHAR', 'date': 'DATE'})"
+        "hive_types = {'model': 'VARCHAR', 'date': 'DATE'}))"
     )
 
 

@@ -2,12 +2,16 @@
 
 An :class:`Event` is one row of one request: a prediction (inputs, output,
 probabilities, latency) or, later, a feedback (the true label) that joins the
-prediction by ``request_id`` and ``row``.
+prediction by ``request_id`` and ``row``. It may carry the data subject's keyed-hash
+token (``subject_id``), the purposes the subject consented to (``purposes``) and
+whether the subject is a child (``child``: under 18 under India's DPDP Act).
 
 On disk ``inputs``, ``output`` and ``label`` are JSON text (orjson), so features of
 any type survive; NaN and infinities become ``null``, tuples become lists, numpy
 scalars and arrays become numbers and lists, datetimes become RFC 3339 text.
-``proba`` is ``list<float64>``; every other column is a plain scalar.
+``proba`` is ``list<float64>``, ``flags`` and ``purposes`` are ``list<string>``;
+every other column is a plain scalar. Segments written before ``purposes`` and
+``child`` existed (schema 1) still read: those columns are null there.
 """
 
 from __future__ import annotations
@@ -44,7 +48,13 @@ class Event:
     """One prediction or one feedback for one row of one request.
 
     ``ts`` must be timezone-aware; it is kept in UTC. ``inputs`` is not copied (it
-    is treated as read-only once handed over). ``proba`` becomes a tuple of floats.
+    is treated as read-only once handed over). ``proba`` becomes a tuple of floats,
+    ``flags`` and ``purposes`` tuples of strings (one string is one purpose).
+
+    ``purposes`` is what the data subject consented to, e.g. ``("serving",
+    "training")``; None means no consent was recorded (a training export excludes
+    such rows). ``child`` is True when the subject is a child (under 18 under India's
+    DPDP Act), False when known not to be, None when unknown.
     """
 
     kind: EventKind
@@ -60,6 +70,8 @@ class Event:
     subject_id: str | None = None
     label: Any = None
     flags: tuple[str, ...] | None = None
+    purposes: tuple[str, ...] | None = None
+    child: bool | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -96,6 +108,18 @@ class Event:
         flags = self.flags
         if flags is not None and type(flags) is not tuple:
             object.__setattr__(self, "flags", tuple(str(f) for f in flags))
+        purposes = self.purposes
+        if purposes is not None and type(purposes) is not tuple:
+            if isinstance(purposes, str):
+                purposes = (purposes,)
+            object.__setattr__(self, "purposes", tuple(str(p) for p in purposes))
+        child = self.child
+        if child is not None and type(child) is not bool:
+            raise InvalidInputError(
+                "The event child flag must be True, False or None (unknown). "
+                f"Got {child!r} instead.",
+                {"field": "child"},
+            )
 
 
 def _float(value: Any) -> float:
@@ -118,8 +142,10 @@ EVENT_SCHEMA = pa.schema(
         pa.field("subject_id", pa.string()),
         pa.field("label", pa.string()),
         pa.field("flags", pa.list_(pa.string())),
+        pa.field("purposes", pa.list_(pa.string())),
+        pa.field("child", pa.bool_()),
     ],
-    metadata={b"aweigh.events.schema": b"1"},
+    metadata={b"aweigh.events.schema": b"2"},
 )
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -188,6 +214,8 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
     subject: list[str | None] = []
     label: list[bytes | None] = []
     flags: list[tuple[str, ...] | None] = []
+    purposes: list[tuple[str, ...] | None] = []
+    child: list[bool | None] = []
     dumps = orjson.dumps
     options = _OPTIONS
     default = _default
@@ -202,6 +230,8 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
         latency.append(e.latency_ms)
         subject.append(e.subject_id)
         flags.append(e.flags)
+        purposes.append(e.purposes)
+        child.append(e.child)
         try:
             x = e.inputs
             inputs.append(None if x is None else dumps(x, default=default, option=options))
@@ -217,7 +247,9 @@ def events_to_table(events: Iterable[Event]) -> pa.Table:
     columns = (kind, request_id, row, model, version, ts, inputs, output, proba, latency)
     arrays = [
         pa.array(values, type=field.type)
-        for values, field in zip((*columns, subject, label, flags), EVENT_SCHEMA, strict=True)
+        for values, field in zip(
+            (*columns, subject, label, flags, purposes, child), EVENT_SCHEMA, strict=True
+        )
     ]
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
@@ -286,4 +318,6 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         subject_id=data.get("subject_id"),
         label=data.get("label"),
         flags=None if data.get("flags") is None else tuple(data["flags"]),
+        purposes=None if data.get("purposes") is None else tuple(data["purposes"]),
+        child=data.get("child"),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -234,6 +235,7 @@ class SqlStore(MetadataStore):
         *,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        privacy_policy: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
         with self._tx() as s:
             model = self._model_row(s, name, lock=True)
@@ -242,6 +244,8 @@ class SqlStore(MetadataStore):
                 row.description = description
             if tags:
                 row.tags = {**row.tags, **tags}
+            if privacy_policy is not None:
+                row.privacy_policy = thaw(privacy_policy)
             s.flush()
             return self._version(s, model, row)
 

@@ -1,0 +1,1 @@
+"""Lifecycle services: duties that span stores (privacy requests now; retraining later)."""
