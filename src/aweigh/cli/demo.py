@@ -24,7 +24,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from aweigh.cli._context import registry
 from aweigh.cli._render import console, history_table, models_table, versions_table
 from aweigh.cli.app import handle_errors
 from aweigh.core.errors import AweighError
@@ -40,21 +39,25 @@ def demo(
     rows: Annotated[int | None, typer.Option(min=1, help="Send only this many test rows.")] = None,
 ) -> None:
     """Train, register and promote two Adult census models, then serve real traffic."""
+    from aweigh.bootstrap import build_registry
     from aweigh.cli.data import _quarantine
     from aweigh.cli.demo_guardrails import (
         show_contract,
+        show_privacy,
         show_rejected_request,
         validate_with_quarantine,
     )
-    from aweigh.demo.datasets import ADULT_TARGET, load_adult
-    from aweigh.demo.run import MODEL_NAME, run_demo
+    from aweigh.demo.datasets import ADULT_TARGET, load_adult, with_customers
+    from aweigh.demo.run import MODEL_NAME, SUBJECT_FIELD, run_demo
     from aweigh.demo.traffic import records
+    from aweigh.settings import load_settings
 
-    reg = registry()
+    settings = load_settings(subject_field=SUBJECT_FIELD)
+    reg = build_registry(settings)
     result = run_demo(reg, console)
     show_registry(reg, MODEL_NAME)
     _show_predictions(reg, MODEL_NAME, result.champion)
-    test = load_adult("test")
+    test = with_customers(load_adult("test"), "test")
     if rows is not None:
         test = test.head(rows)
     show_contract(reg, result.champion)
@@ -66,6 +69,7 @@ def demo(
         )
         traffic = _send_traffic(base_url, MODEL_NAME, test, ADULT_TARGET, concurrency)
         console.print(_summary(base_url, traffic, concurrency))
+        show_privacy(base_url, settings, MODEL_NAME, str(test["customer_id"].iloc[0]))
         _print_examples(base_url, MODEL_NAME, test.drop(columns=[ADULT_TARGET]).iloc[0])
         if serve:
             console.print(f"\nServing on {base_url} until Ctrl-C.")
@@ -83,10 +87,10 @@ def show_registry(reg: Registry, name: str) -> None:
 
 
 def _show_predictions(reg: Registry, name: str, champion: str) -> None:
-    from aweigh.demo.datasets import ADULT_TARGET, load_adult
+    from aweigh.demo.datasets import ADULT_TARGET, load_adult, with_customers
 
     loaded = reg.load(f"{name}@champion")
-    rows = load_adult("test").sample(5, random_state=42)
+    rows = with_customers(load_adult("test"), "test").sample(5, random_state=42)
     proba = loaded.predict_proba(rows)[:, list(loaded.classes).index(">50K")]
     shown = pd.DataFrame(
         {
@@ -113,7 +117,14 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def _server(port: int) -> Iterator[str]:
     """``aweigh serve`` in its own process (as in production), stopped on exit."""
-    env = {**os.environ, "AWEIGH_SERVE_PORT": str(port), "AWEIGH_SERVE_HOST": "127.0.0.1"}
+    from aweigh.demo.run import SUBJECT_FIELD
+
+    env = {
+        **os.environ,
+        "AWEIGH_SERVE_PORT": str(port),
+        "AWEIGH_SERVE_HOST": "127.0.0.1",
+        "AWEIGH_SUBJECT_FIELD": SUBJECT_FIELD,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "aweigh", "serve", "--log-level", "warning"], env=env
     )

@@ -112,3 +112,38 @@ def show_rejected_request(base_url: str, name: str, row: dict[str, Any]) -> None
         f"{error.get('code')}: {error.get('message')}",
         markup=False,
     )
+
+
+def show_privacy(base_url: str, settings: Any, name: str, customer: str) -> None:
+    """What the event log holds (hashed and masked values only), then one customer erased
+    through the admin route, with the signed receipt."""
+    import json
+
+    from aweigh.storage.events.parquet import query_folder
+
+    events = settings.resolved_events_url.removeprefix("file://")
+    sample = query_folder(
+        events,
+        "SELECT json_extract_string(inputs, '$.customer_id') AS "
+        "customer_id, json_extract_string(inputs, '$.email') AS email, "
+        "subject_id FROM events WHERE kind = 'prediction' AND model = ? "
+        "LIMIT 3",
+        [name],
+    ).to_pylist()
+    table = Table(
+        title="What the event log holds (redacted before it was written)", title_justify="left"
+    )
+    for column in ("customer_id", "email", "subject_id"):
+        table.add_column(column, overflow="fold")
+    for row in sample:
+        table.add_row(*(str(row[c]) for c in ("customer_id", "email", "subject_id")))
+    console.print(table)
+    response = httpx.delete(f"{base_url}/v1/admin/subjects/{customer}", timeout=60)
+    body = response.json()
+    receipt = body.get("receipt", body)
+    console.print(
+        f"Erased customer {customer} (HTTP {response.status_code}); the signed "
+        f"receipt, also kept at {body.get('receipt_path')}:",
+        markup=False,
+    )
+    console.print(json.dumps(receipt, indent=1), markup=False)

@@ -28,3 +28,20 @@ def load_adult(split: Literal["train", "test"] = "train") -> pd.DataFrame:
     source = resources.files("aweigh.demo") / "data" / f"adult_{split}.csv.gz"
     with resources.as_file(source) as path:
         return pd.read_csv(path, compression="gzip")
+
+
+_NAMES = ("ana", "ravi", "mei", "omar", "lena", "kofi", "sara", "ivan", "priya", "tom")
+
+
+def with_customers(frame: pd.DataFrame, split: Literal["train", "test"] = "train") -> pd.DataFrame:
+    """The frame with a synthetic ``customer_id`` and ``email`` per row (deterministic), as
+    real customer tables carry: the demo's personal data to redact and erase."""
+    offset = 0 if split == "train" else 100_000
+    ids = [f"C{offset + i:06d}" for i in range(len(frame))]
+    emails = [
+        f"{_NAMES[(offset + i) % len(_NAMES)]}.{offset + i}@example.com" for i in range(len(frame))
+    ]
+    out = frame.copy()
+    out.insert(0, "customer_id", ids)
+    out.insert(1, "email", emails)
+    return out

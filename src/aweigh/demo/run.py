@@ -12,10 +12,17 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
-from aweigh.demo.datasets import ADULT_CATEGORICAL, ADULT_NUMERIC, ADULT_TARGET, load_adult
+from aweigh.demo.datasets import (
+    ADULT_CATEGORICAL,
+    ADULT_NUMERIC,
+    ADULT_TARGET,
+    load_adult,
+    with_customers,
+)
 from aweigh.registry.service import Registry
 
 MODEL_NAME = "adult-income"
+SUBJECT_FIELD = "customer_id"
 DATASET_NAME = "adult-census"
 
 
@@ -74,11 +81,12 @@ def evaluate(model: Any, frame: pd.DataFrame) -> dict[str, float]:
 def run_demo(registry: Registry, console: Console | None = None) -> DemoResult:
     """Train, register twice, and promote the better version to ``champion``."""
     out = console or Console()
-    train, test = load_adult("train"), load_adult("test")
+    train = with_customers(load_adult("train"), "train")
+    test = with_customers(load_adult("test"), "test")
     features = train.drop(columns=[ADULT_TARGET])
     out.print(
         f"[bold]aweigh demo[/]: UCI Adult census, {len(train):,} training rows, "
-        f"{len(test):,} held-out rows."
+        f"{len(test):,} held-out rows, each with a synthetic customer_id and email."
     )
     candidates = {
         "baseline": {"max_iter": 60, "max_depth": 3, "learning_rate": 0.1},
