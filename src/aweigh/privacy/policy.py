@@ -381,15 +381,24 @@ def _default_for(kind: str) -> ColumnRule:
 
 
 def policy_to_yaml(policy: RedactionPolicy) -> str:
-    """The policy as YAML: stable key order, one rule per line (``email: {kind: email}``)."""
-    text: str = yaml.dump(
-        policy.to_dict(),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    """The policy as YAML: stable key order, one rule per line (``email: {kind: email}``).
+
+    Names in any script are written as they are, unless that would not read back
+    (PyYAML takes a raw NEL or line separator for a line break): then non-ASCII
+    characters are escaped.
+    """
+    data = policy.to_dict()
+    for allow_unicode in (True, False):
+        text: str = yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=allow_unicode,
+            default_flow_style=False,
+            width=100,
+        )
+        if not allow_unicode or yaml.safe_load(text) == data:
+            break
     return text
 
 

@@ -7,8 +7,8 @@ cost a few microseconds per row.
 
 Values of any type are handled, never raised on:
 
-- ``None`` (and a float NaN) stays ``None`` under every action but ``drop`` and
-  ``keep`` (a null hides nothing);
+- ``None`` (and NaN, pandas' ``NA`` and ``NaT``) becomes ``None`` under every action
+  but ``drop`` and ``keep`` (a null hides nothing);
 - ``hash`` hashes a canonical byte form: ``str`` as UTF-8, ``bytes`` as they are (so a
   UTF-8 ``bytes`` value and the equal ``str`` give the same token), whole numbers in
   decimal (``12345`` and ``12345.0`` give the token of ``"12345"``, so ids survive a
@@ -138,6 +138,15 @@ def _canonical_bytes(value: Any) -> bytes:
     return _canonical_text(value).encode("utf-8", "surrogatepass")
 
 
+def _missing(value: Any) -> bool:
+    """``None``, NaN (any float type), and pandas' ``NA`` and ``NaT``."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
 def _token(secret: bytes, data: bytes) -> str:
     return "h:" + hmac.digest(secret, data, "sha256")[:_TOKEN_BYTES].hex()
 
@@ -145,7 +154,7 @@ def _token(secret: bytes, data: bytes) -> str:
 def hash_value(secret: bytes, value: Any) -> str | None:
     """The keyed token of ``value`` (``None`` for ``None`` and NaN); see the module
     docstring for how each type is written before hashing."""
-    if value is None or (type(value) is float and value != value):
+    if _missing(value):
         return None
     return _token(check_secret(secret), _canonical_bytes(value))
 
@@ -196,7 +205,7 @@ def _mask_fn(kind: str | None, external: Callable[..., Any] | None) -> ValueFn:
     if external is not None and kind is not None:
 
         def mask_by_kind(value: Any) -> Any:
-            if value is None or (type(value) is float and value != value):
+            if _missing(value):
                 return None
             text = _canonical_text(value)
             try:
@@ -210,7 +219,7 @@ def _mask_fn(kind: str | None, external: Callable[..., Any] | None) -> ValueFn:
     def mask(value: Any) -> Any:
         if type(value) is str:
             return shape_mask(value)
-        if value is None or (type(value) is float and value != value):
+        if _missing(value):
             return None
         return shape_mask(value if type(value) is str else _canonical_text(value))
 
@@ -219,7 +228,7 @@ def _mask_fn(kind: str | None, external: Callable[..., Any] | None) -> ValueFn:
 
 def _mask_text_fn(external: Callable[..., Any]) -> ValueFn:
     def mask_text(value: Any) -> Any:
-        if value is None or (type(value) is float and value != value):
+        if _missing(value):
             return None
         out = external(value if type(value) is str else _canonical_text(value))
         return out if isinstance(out, str) else None
@@ -273,14 +282,12 @@ def _age_band(value: Any) -> str | None:
 
 
 def _month(value: Any) -> str | None:
+    if _missing(value):
+        return None
     if isinstance(value, date):
         return f"{value.year:04d}-{value.month:02d}"
-    if value is None:
-        return None
-    if isinstance(value, bytes | bytearray):
-        value = bytes(value).decode("utf-8", "replace")
-    elif not isinstance(value, str):
-        value = str(value)  # numpy.datetime64 and other date-like values
+    if not isinstance(value, str):
+        value = _canonical_text(value)  # bytes, numpy.datetime64, other date-like values
     found = _MONTH.match(value)
     if found is None or not 1 <= int(found[2]) <= 12:
         return None
@@ -328,7 +335,10 @@ def _bucket_fn(width: float) -> ValueFn:
             return None
         if whole and type(number) is int:
             return number // int(width) * int(width)
-        low = math.floor(number / width) * width
+        try:
+            low = math.floor(number / width) * width
+        except OverflowError:  # an int too large for a float
+            return None
         return low if whole else round(low, 12)
 
     return bucket
@@ -421,7 +431,7 @@ class Redactor:
     def subject_token(self, subject_id: Any) -> str | None:
         """The token stored with an event for its data subject (``None`` for none);
         equal to :func:`hash_subject` for a string id, and never raises."""
-        if subject_id is None:
+        if _missing(subject_id):
             return None
         return _token(self._secret, _canonical_bytes(subject_id))
 
@@ -474,7 +484,7 @@ def _action(
         def hash_one(value: Any) -> str | None:
             if type(value) is str:
                 return _token(key, value.encode("utf-8", "surrogatepass"))
-            if value is None or (type(value) is float and value != value):
+            if _missing(value):
                 return None
             return _token(key, _canonical_bytes(value))
 
