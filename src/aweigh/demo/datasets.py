@@ -35,12 +35,12 @@ _NAMES = ("ana", "ravi", "mei", "omar", "lena", "kofi", "sara", "ivan", "priya",
 
 def with_customers(frame: pd.DataFrame, split: Literal["train", "test"] = "train") -> pd.DataFrame:
     """The frame with a synthetic ``customer_id`` and ``email`` per row (deterministic), as
-    real customer tables carry: the demo's personal data to redact and erase."""
-    offset = 0 if split == "train" else 100_000
-    ids = [f"C{offset + i:06d}" for i in range(len(frame))]
-    emails = [
-        f"{_NAMES[(offset + i) % len(_NAMES)]}.{offset + i}@example.com" for i in range(len(frame))
-    ]
+    real customer tables carry: the demo's personal data to redact and erase. Test rows
+    reuse training ids (returning customers), so an erasure reaches both the event log
+    and the training dataset."""
+    del split  # the same customers in both splits
+    ids = [f"C{i:06d}" for i in range(len(frame))]
+    emails = [f"{_NAMES[i % len(_NAMES)]}.{i}@example.com" for i in range(len(frame))]
     out = frame.copy()
     out.insert(0, "customer_id", ids)
     out.insert(1, "email", emails)
