@@ -40,7 +40,12 @@ async def test_every_predicted_row_becomes_an_event(
     assert set(events["model"]) == {"income"}
     assert set(events["version"]) == {1}
     assert [o.strip('"') for o in events["output"]] == body["predictions"]
-    assert set(events["subject_id"]) == {"person-17"}
+    from aweigh.bootstrap import privacy_secret
+    from aweigh.privacy.redact import hash_subject
+    from aweigh.settings import Settings
+
+    secret = privacy_secret(Settings(home=tmp_path))
+    assert set(events["subject_id"]) == {hash_subject(secret, "person-17")}
     assert (events["latency_ms"] > 0).all()
     assert '"age"' in events["inputs"].iloc[0]
 

@@ -87,5 +87,5 @@ def export(
     console.print(
         f"Wrote {outcome.table.num_rows:,} labelled rows to {target}; excluded "
         f"{outcome.excluded_no_consent:,} without consent for {purpose!r} and "
-        f"{outcome.excluded_children:,} of children."
+        f"{outcome.excluded_child:,} of children."
     )

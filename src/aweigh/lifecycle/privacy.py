@@ -163,17 +163,13 @@ class PrivacyService:
         if self.event_log is None:
             raise InvalidInputError("The event log is off; there is nothing to expire.")
         outcome = self.event_log.apply_retention(periods, default, now=now)
-        dropped = [
-            dict(d) if isinstance(d, dict) else getattr(d, "__dict__", {"item": str(d)})
-            for d in getattr(outcome, "dropped", [])
-        ]
-        removed = {"events": int(getattr(outcome, "events_removed", 0))}
+        report = outcome.to_dict()
         return self._finish(
             "retention",
             None,
             ["event log"],
-            removed,
-            {"dropped": dropped, "default_days": self.retention_days},
+            {"events": outcome.events_removed},
+            {**report, "default_days": self.retention_days},
             now,
         )
 

@@ -124,7 +124,7 @@ def event_log_families(stats: EventLogStats) -> Iterator[object]:
     counter = CounterMetricFamily(
         "aweigh_events", "Prediction and feedback events by outcome.", labels=["outcome"]
     )
-    for outcome in ("appended", "written", "spooled", "replayed", "dropped"):
+    for outcome in ("appended", "written", "spooled", "replayed", "dropped", "erased"):
         counter.add_metric([outcome], float(getattr(stats, outcome)))
     yield counter
     yield GaugeMetricFamily(

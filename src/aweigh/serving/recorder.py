@@ -34,7 +34,7 @@ class Recorder:
         self.event_log = event_log
         self.secret = secret
         self.subject_field = subject_field
-        self._recent: OrderedDict[str, tuple[str, int, int]] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[str, int, int, str | None]] = OrderedDict()
         self._remember = remember
         self.failures = 0
 
@@ -58,12 +58,13 @@ class Recorder:
 
         ``flags`` maps a row to the contract rules it broke under a ``warn`` policy.
         """
-        self._remember_id(request_id, model, version, rows)
         if self.event_log is None:
+            self._remember_id(request_id, model, version, rows, None)
             return
         try:
             now = datetime.now(UTC)
             subjects = self._subjects(columns, rows, subject_id)
+            self._remember_id(request_id, model, version, rows, subjects[0] if rows else None)
             if redactor is not None:
                 columns = redactor.redact_columns(columns, rows)
             purposes, child = consent
@@ -115,8 +116,10 @@ class Recorder:
 
         return hash_subject(self.secret, str(subject_id))
 
-    def _remember_id(self, request_id: str, model: str, version: int, rows: int) -> None:
-        self._recent[request_id] = (model, version, rows)
+    def _remember_id(
+        self, request_id: str, model: str, version: int, rows: int, subject: str | None
+    ) -> None:
+        self._recent[request_id] = (model, version, rows, subject)
         if len(self._recent) > self._remember:
             self._recent.popitem(last=False)
 
@@ -124,17 +127,20 @@ class Recorder:
         """Store labels for known request ids; return how many and the unknown ids."""
         started = time.perf_counter()
         known: dict[str, int | None] = {}
+        subjects: dict[str, str | None] = {}
         missing: list[str] = []
         for item in items:
             rid = item["request_id"]
             hit = self._recent.get(rid)
             if hit is not None and hit[0] == model:
                 known[rid] = hit[1]
+                subjects[rid] = hit[3]
             else:
                 missing.append(rid)
         if missing and self.event_log is not None:
             found = self._lookup(model, missing)
-            known.update(found)
+            for rid, (version, subject) in found.items():
+                known[rid], subjects[rid] = version, subject
             missing = [rid for rid in missing if rid not in found]
         now = datetime.now(UTC)
         events = [
@@ -146,7 +152,7 @@ class Recorder:
                 version=known[item["request_id"]],
                 ts=now,
                 label=item["label"],
-                subject_id=self._token(item.get("subject_id")),
+                subject_id=self._token(item.get("subject_id")) or subjects.get(item["request_id"]),
             )
             for item in items
             if item["request_id"] in known
@@ -161,14 +167,14 @@ class Recorder:
         )
         return len(events), sorted(set(missing))
 
-    def _lookup(self, model: str, ids: list[str]) -> dict[str, int | None]:
+    def _lookup(self, model: str, ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
         assert self.event_log is not None
         self.event_log.flush(timeout_s=5)
         table = self.event_log.query(
-            "SELECT request_id, max(version) AS version FROM events "
+            "SELECT request_id, max(version) AS version, max(subject_id) AS subject FROM events "
             "WHERE kind = 'prediction' AND model = ? AND list_contains(?, request_id) "
             "GROUP BY request_id",
             [model, ids],
         )
         rows = table.to_pylist()
-        return {r["request_id"]: r["version"] for r in rows}
+        return {r["request_id"]: (r["version"], r["subject"]) for r in rows}

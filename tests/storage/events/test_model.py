@@ -55,6 +55,12 @@ events_strategy = st.builds(
     latency_ms=st.none() | st.floats(min_value=0, max_value=1e6),
     subject_id=st.none() | st.text(),
     label=feature_values,
+    flags=st.none() | st.lists(st.text(), max_size=3).map(tuple),
+    purposes=st.none()
+    | st.lists(st.sampled_from(["serving", "training", "monitoring"]) | st.text(), max_size=4).map(
+        tuple
+    ),
+    child=st.none() | st.booleans(),
 )
 
 
@@ -172,3 +178,55 @@ def test_nan_in_json_columns_reads_back_as_null() -> None:
 
     assert back.output is None
     assert without_nan([math.inf]) == [None]
+
+
+def test_consent_fields_round_trip_through_arrow_and_the_spool() -> None:
+    event = Event(
+        kind="prediction",
+        request_id="r",
+        model="m",
+        ts=T0,
+        purposes=["serving", "training"],
+        child=True,
+    )
+
+    assert event.purposes == ("serving", "training")
+    (back,) = table_to_events(events_to_table([event]))
+    assert (back.purposes, back.child) == (("serving", "training"), True)
+    line = event_from_dict(orjson.loads(event_to_json_line(event)))
+    assert (line.purposes, line.child) == (("serving", "training"), True)
+
+
+def test_one_purpose_given_as_a_string_is_one_purpose_not_its_letters() -> None:
+    event = Event(kind="prediction", request_id="r", model="m", ts=T0, purposes="training")
+
+    assert event.purposes == ("training",)
+
+
+def test_a_spool_line_written_before_consent_fields_existed_still_reads() -> None:
+    old = {"kind": "prediction", "request_id": "r", "model": "m", "ts": T0.isoformat()}
+
+    event = event_from_dict(old)
+
+    assert (event.purposes, event.child) == (None, None)
+
+
+def test_a_table_without_the_consent_columns_reads_with_them_unknown() -> None:
+    table = events_to_table([Event(kind="prediction", request_id="r", model="m", ts=T0)])
+    old = table.drop_columns(["purposes", "child"])
+
+    (event,) = table_to_events(old)
+
+    assert (event.purposes, event.child) == (None, None)
+
+
+@pytest.mark.parametrize("child", [1, "yes", 0.0])
+def test_a_child_flag_that_is_not_a_bool_is_refused(child: Any) -> None:
+    with pytest.raises(InvalidInputError, match="child flag must be True, False or None"):
+        Event(kind="prediction", request_id="r", model="m", ts=T0, child=child)
+
+
+def test_the_schema_has_the_consent_columns_and_says_it_is_version_2() -> None:
+    assert EVENT_SCHEMA.field("purposes").type == pa.list_(pa.string())
+    assert EVENT_SCHEMA.field("child").type == pa.bool_()
+    assert EVENT_SCHEMA.metadata == {b"aweigh.events.schema": b"2"}

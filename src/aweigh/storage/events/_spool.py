@@ -204,6 +204,52 @@ class Claim:
                 bad += 1
         return events, bad
 
+    def rewrite(self, drop: Callable[[Event | None, bytes], bool]) -> list[Event]:
+        """Remove the lines ``drop(event, line)`` marks (event None: unreadable line).
+
+        The rest is written to a hidden file in the same folder, fsynced and renamed
+        over this one (a file left empty is removed), so a crash leaves the whole old
+        file or the whole new one. Returns the removed events that could be read.
+        """
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 20):
+            chunks.append(chunk)
+        kept: list[bytes] = []
+        removed: list[Event] = []
+        dropped = 0
+        for line in b"".join(chunks).splitlines():
+            if not line.strip():
+                continue
+            try:
+                event: Event | None = event_from_dict(orjson.loads(line))
+            except Exception:  # a torn or corrupt line: drop() decides on the raw bytes
+                event = None
+            if drop(event, line):
+                dropped += 1
+                if event is not None:
+                    removed.append(event)
+            else:
+                kept.append(line + b"\n")
+        if not dropped:
+            return removed
+        if not kept:
+            self.remove()
+            return removed
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                _write_all(fd, b"".join(kept))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        fsync_dir(self.path.parent)
+        return removed
+
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
         fsync_dir(self.path.parent)

@@ -44,8 +44,19 @@ def _duckdb() -> Any:
     return duckdb
 
 
+def duckdb_error() -> type[Exception]:
+    """DuckDB's base error class (imported lazily, like DuckDB itself)."""
+    error: type[Exception] = _duckdb().Error
+    return error
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def file_list(paths: list[Path]) -> str:
+    """A SQL list literal of file paths, for ``read_parquet``."""
+    return "[" + ", ".join(_literal(str(p)) for p in paths) + "]"
 
 
 def connect(readable: Path | None = None) -> duckdb.DuckDBPyConnection:

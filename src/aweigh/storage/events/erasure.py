@@ -33,6 +33,7 @@ from uuid import uuid4
 import orjson
 
 from aweigh.core.errors import InvalidInputError, StoreError
+from aweigh.storage.events._spool import fsync_dir
 from aweigh.storage.events.model import Event
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Removed",
     "check_moment",
     "check_subject_token",
+    "split_subject",
 ]
 
 MAX_TOKEN_CHARS = 256
@@ -167,6 +169,7 @@ class Removed:
     def add(self, count: int, models: Iterable[str], first: datetime, last: datetime) -> None:
         if count <= 0:
             return
+        first, last = first.astimezone(UTC), last.astimezone(UTC)
         self.count += count
         self.models.update(models)
         self.earliest = first if self.earliest is None else min(self.earliest, first)
@@ -231,8 +234,8 @@ class ErasureRegister:
         kept: list[Event] = []
         removed: list[Event] = []
         for e in events:
-            subject = e.subject_id
-            at = None if subject is None else cutoffs.get(subject)
+            subject = getattr(e, "subject_id", None)  # not an Event: the writer drops it
+            at = cutoffs.get(subject) if type(subject) is str else None
             (removed if at is not None and e.ts <= at else kept).append(e)
         return (events if not removed else kept), removed
 
@@ -254,7 +257,7 @@ class ErasureRegister:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
             except OSError as exc:
                 raise StoreError(
                     f"The erasure register {self.path} could not be written ({exc}). "
@@ -275,11 +278,7 @@ class ErasureRegister:
         if signature == self._signature:
             return
         with self._lock:
-            loaded = _read_register(self.path)
-            for token, at in self._cutoffs.items():  # added here but not yet seen in the file
-                if token not in loaded and self._signature is None:
-                    loaded[token] = at
-            self._cutoffs = loaded
+            self._cutoffs = _read_register(self.path)
             self._signature = signature
 
     def prune(self, before: datetime) -> int:
@@ -309,7 +308,7 @@ class ErasureRegister:
                 os.replace(tmp, self.path)
             finally:
                 tmp.unlink(missing_ok=True)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             self._signature = None
             return gone
 
@@ -327,16 +326,3 @@ def _read_register(path: Path) -> dict[str, datetime]:
             previous = cutoffs.get(token)
             cutoffs[token] = at if previous is None else max(previous, at)
     return cutoffs
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms that cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)

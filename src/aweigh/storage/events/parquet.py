@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import os
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
-from uuid import uuid4
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aweigh.core.clock import Clock, SystemClock
-from aweigh.core.errors import ConfigError
-from aweigh.storage.events._spool import Spool, fsync_dir, new_stem
+from aweigh.core.errors import ConfigError, StoreError
+from aweigh.storage.events import _segments, _sql
+from aweigh.storage.events._segments import FolderLock, Signature, write_segment
+from aweigh.storage.events._spool import Spool, new_stem
 from aweigh.storage.events.base import EventLog, EventLogStats, QueryParams
+from aweigh.storage.events.erasure import (
+    ErasureOutcome,
+    ErasureRegister,
+    Key,
+    Removed,
+    check_moment,
+    check_subject_token,
+    split_subject,
+)
 from aweigh.storage.events.model import Event, events_to_table
 from aweigh.storage.events.reader import SegmentReader, check_root, query_folder
+from aweigh.storage.events.retention import (
+    RetentionDrop,
+    RetentionOutcome,
+    check_periods,
+    day_bounds,
+)
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["ParquetEventLog", "SegmentReader", "partition_value", "query_folder", "write_segment"]
 
@@ -33,6 +54,12 @@ _EXIT_TIMEOUT_S = 30.0
 # Events converted per call into Arrow: each call holds the GIL throughout, so slices
 # keep the pauses a busy writer causes to request threads to about a millisecond.
 _SLICE = 4096
+# Erasure passes over the segments: the first finds the subject everywhere, later ones
+# look only at segments written meanwhile (none while the folder lock is held).
+_MAX_PASSES = 5
+# Files per DuckDB scan when erasure looks for the subject's rows.
+_SCAN_CHUNK = 512
+_REGISTER = Path("_erasures") / "subjects.jsonl"
 
 
 def partition_value(model: str) -> str:
@@ -50,23 +77,6 @@ def partition_value(model: str) -> str:
         cut = cut[: cut.rfind("%")] if "%" in cut[-2:] else cut
         escaped = f"{cut}~{hashlib.sha256(model.encode('utf-8', 'replace')).hexdigest()[:16]}"
     return escaped
-
-
-def write_segment(table: pa.Table, path: Path) -> None:
-    """Write one segment atomically: a hidden temporary file, fsync, rename, fsync folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid4().hex[:8]}.tmp")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(path.parent)
 
 
 class _UnsafePathError(Exception):
@@ -131,6 +141,21 @@ class ParquetEventLog(EventLog):
     with :mod:`atexit`.
 
     :meth:`query` reads the segments written so far (not the queue or the spool).
+
+    Erasure and retention (:meth:`erase_subject`, :meth:`apply_retention`) rewrite
+    segments in place, atomically (hidden temporary file, fsync, rename over the old
+    one; an emptied segment is deleted). They hold this log's write-cycle lock and the
+    folder lock exclusively (``root/.aweigh-events.lock``), which every writer on the
+    folder, in any process, holds shared while it writes: no segment is written while
+    they run, and :meth:`append` is not slowed (events wait on the queue or spool).
+    An erasure first records the subject in the erasure register
+    (``root/_erasures/subjects.jsonl``: keyed token and time only), then flushes the
+    queue and replays the spool (dropping the subject's events on the way), rewrites
+    the segments that hold the subject, filters spool files that could not be
+    replayed, and makes a second pass over segments written meanwhile. Every writer
+    reloads the register at each cycle and drops events of an erased subject stamped
+    at or before the erasure: events that were still in flight during the erasure,
+    in this process or another, never reach a segment.
     """
 
     def __init__(
@@ -173,6 +198,11 @@ class ParquetEventLog(EventLog):
         self._backoff = 0.0
 
         self._reader = SegmentReader(self.root)
+        self._folder_lock = FolderLock(self.root / _segments.LOCK_NAME)
+        self._register = ErasureRegister(self.root / _REGISTER)
+        self._erased = 0
+        self._sink: dict[str, list[Event]] | None = None  # screened events, during erasure
+        self._maintaining = False  # erasure or retention holds the folder lock exclusively
 
         self._thread = threading.Thread(
             target=self._run, name=f"aweigh-event-writer-{self.root.name}", daemon=True
@@ -233,6 +263,7 @@ class ParquetEventLog(EventLog):
                 self._spool.close()
             except OSError as exc:
                 self._note(exc)
+            self._folder_lock.close()
         self._reader.close()
 
     def _close_at_exit(self) -> None:
@@ -249,6 +280,7 @@ class ParquetEventLog(EventLog):
                 queue_depth=self._queued,
                 segments=self._segments,
                 last_error=self._last_error,
+                erased=self._erased,
             )
 
     # -- reading --------------------------------------------------------------------
@@ -291,6 +323,22 @@ class ParquetEventLog(EventLog):
                     self._replay()
             except Exception as exc:  # the writer never dies
                 self._note(exc)
+            finally:
+                self._folder_lock.release_shared()
+
+    def _before_writing(self) -> None:
+        """Hold the folder lock shared for the rest of the cycle, and reload the register.
+
+        Taken only when a cycle has something to write, so an idle cycle costs no I/O.
+        Maintenance already holds the lock exclusively and reloaded the register.
+        """
+        if self._maintaining:
+            return
+        self._folder_lock.acquire_shared()  # False: no fcntl, or no folder yet
+        try:
+            self._register.refresh()
+        except OSError as exc:
+            self._note(exc)
 
     def _drain(self) -> bool:
         """Write what is queued now (not what arrives meanwhile); True if a write failed."""
@@ -311,6 +359,9 @@ class ParquetEventLog(EventLog):
 
     def _write(self, events: Sequence[Event]) -> bool:
         """Write new events, one segment per partition; spool what fails. True if all went."""
+        self._before_writing()
+        events, screened = self._register.screen(events)
+        self._screened(screened, "queue")
         unwritten: list[Event] = []
         try:
             partitions = _partition(events)
@@ -344,14 +395,18 @@ class ParquetEventLog(EventLog):
         """Write each spool file's events as segments named after it, then remove the file."""
         spills = self._spills
         pending = False
-        for path in self._spool.files():
+        files = self._spool.files()
+        if files:
+            self._before_writing()
+        for path in files:
             with self._spool.claim(path) as claim:
                 if claim is None:
                     continue  # another live process is still writing it
                 rows = segments = 0
                 try:
                     events, lost = claim.read()
-                    for (model, day), group in _partition(events).items():
+                    kept, screened = self._register.screen(events)
+                    for (model, day), group in _partition(kept).items():
                         table, good = self._table(group, count_drops=False)
                         lost += len(group) - len(good)
                         if table is None:
@@ -364,6 +419,7 @@ class ParquetEventLog(EventLog):
                         rows += table.num_rows
                         segments += 1
                     claim.remove()
+                    self._screened(screened, "spool")
                 except Exception as exc:
                     self._note(exc)
                     self._failed()
@@ -413,6 +469,220 @@ class ParquetEventLog(EventLog):
             )
         return path
 
+    def _screened(self, removed: list[Event], where: str) -> None:
+        """Count events of erased subjects left out (the erasure running now lists them)."""
+        if removed:
+            with self._lock:
+                self._erased += len(removed)
+            if self._sink is not None:
+                self._sink[where].extend(removed)
+
+    # -- privacy ------------------------------------------------------------------------
+    def erase_subject(self, subject_token: str, *, now: datetime) -> ErasureOutcome:
+        token = check_subject_token(subject_token)
+        at = check_moment(now)
+        with self._maintenance() as locked:
+            self._register.add(token, at)
+            sink: dict[str, list[Event]] = {"queue": [], "spool": []}
+            self._sink = sink
+            try:
+                self._flush_locked()
+            finally:
+                self._sink = None
+            screened = sink["queue"] + sink["spool"]
+            keys: set[Key] = set()
+            split_subject(screened, token, keys)
+            tally = Removed()
+            tally.add_events(screened)
+            try:
+                if locked:
+                    _segments.sweep(self.root)
+                rewritten, deleted = self._erase_segments(token, keys, tally)
+                known = len(keys)
+                from_spool = self._erase_spool(token, keys)
+                tally.add_events(from_spool)
+                if len(keys) > known:  # the spool held predictions with feedback on disk
+                    more = self._erase_segments(token, keys, tally)
+                    rewritten, deleted = rewritten + more[0], deleted + more[1]
+            except (OSError, pa.ArrowException, _sql.duckdb_error()) as exc:
+                raise StoreError(
+                    f"The erasure of subject {token[:12]}... did not finish: {exc}. Every "
+                    "segment is whole (old or new) and the subject stays registered as "
+                    "erased, so nothing new of theirs is written; run the erasure again.",
+                    {"subject": token, "path": str(self.root)},
+                ) from exc
+        return ErasureOutcome(
+            subject=token,
+            erased_at=at,
+            events_removed=tally.count,
+            segments_rewritten=rewritten,
+            segments_deleted=deleted,
+            spool_removed=len(sink["spool"]) + len(from_spool),
+            queue_removed=len(sink["queue"]),
+            stores_searched=(
+                f"event log segments: {self.root}",
+                f"event log spool: {self._spool.folder}",
+                "event log queue (in memory)",
+            ),
+            models=tuple(sorted(tally.models)),
+            earliest=tally.earliest,
+            latest=tally.latest,
+        )
+
+    def apply_retention(
+        self, periods: Mapping[str, timedelta], default: timedelta, *, now: datetime
+    ) -> RetentionOutcome:
+        checked, fallback = check_periods(periods, default)
+        at = check_moment(now)
+        by_folder = {f"model={partition_value(m)}": p for m, p in checked.items()}
+        drops: list[RetentionDrop] = []
+        deleted_days = rewritten = emptied = 0
+        with self._maintenance() as locked:
+            self._flush_locked()
+            try:
+                if locked:
+                    _segments.sweep(self.root)
+                for model_dir, day_dir in list(_segments.partitions(self.root)):
+                    day = _day(day_dir.name)
+                    cutoff = at - by_folder.get(model_dir.name, fallback)
+                    if day is None or day_bounds(day)[0] >= cutoff:
+                        continue
+                    files = _segments.segments_in(day_dir)
+                    if not files:
+                        continue
+                    model = _model_of(files[0], model_dir)
+                    if day_bounds(day)[1] <= cutoff:
+                        events = sum(pq.read_metadata(f).num_rows for f in files)
+                        _segments.delete_partition(day_dir)
+                        drops.append(RetentionDrop(model, day, events, whole=True))
+                        deleted_days += 1
+                        continue
+                    removed = 0
+                    for path in files:
+                        done = _segments.rewrite_segment(path, _older_than(cutoff))
+                        removed += done.removed.num_rows
+                        rewritten += done.result == "rewritten"
+                        emptied += done.result == "deleted"
+                    if removed:
+                        drops.append(RetentionDrop(model, day, removed, whole=False))
+                self._register.prune(at - max([fallback, *checked.values()]))
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(
+                    f"Retention did not finish: {exc}. Every segment is whole (old or new); "
+                    "run it again.",
+                    {"path": str(self.root)},
+                ) from exc
+        drops.sort(key=lambda d: (d.model, d.date))
+        return RetentionOutcome(
+            now=at,
+            dropped=tuple(drops),
+            partitions_deleted=deleted_days,
+            segments_rewritten=rewritten,
+            segments_deleted=emptied,
+        )
+
+    @contextmanager
+    def _maintenance(self) -> Iterator[bool]:
+        """No write cycle of this log, and the folder lock held exclusively if possible."""
+        with self._cycle_lock, self._folder_lock.exclusive() as locked:
+            try:
+                self._register.refresh()
+            except OSError as exc:
+                self._note(exc)
+            self._maintaining = True
+            try:
+                yield locked
+            finally:
+                self._maintaining = False
+
+    def _flush_locked(self) -> None:
+        """Write the queue and replay the spool (the caller holds the cycle lock)."""
+        try:
+            self._drain()
+            try:
+                self._spool.sync()
+            except OSError as exc:
+                self._note(exc)
+            self._replay()
+        except Exception as exc:  # what could not be written is spooled, as in a cycle
+            self._note(exc)
+
+    def _erase_segments(self, token: str, keys: set[Key], tally: Removed) -> tuple[int, int]:
+        """Rewrite every segment holding the subject; ``keys`` gains their predictions'."""
+        rewritten = deleted = 0
+        seen: dict[Path, Signature] = {}
+        linked: frozenset[Key] = frozenset()
+        conn: duckdb.DuckDBPyConnection | None = None
+        try:
+            for _ in range(_MAX_PASSES):
+                listing = _segments.list_segments(self.root)
+                fresh = [p for p, sig in listing.items() if seen.get(p) != sig]
+                if not fresh and linked == keys:
+                    break
+                conn = conn or _sql.connect(self.root)
+                targets: set[Path] = set()
+                for name, request_id, row in _find_subject(conn, fresh, token):
+                    targets.add(Path(name))
+                    keys.add((request_id, row))
+                if keys:
+                    scope = fresh if linked == keys else list(listing)
+                    targets.update(_find_linked(conn, scope, keys))
+                    linked = frozenset(keys)
+                seen.update((p, listing[p]) for p in fresh)
+                for path in sorted(targets):
+                    done = _segments.rewrite_segment(path, _subject_rows(token, linked))
+                    removed = done.removed
+                    if removed.num_rows:
+                        span = pc.min_max(removed.column("ts"))
+                        tally.add(
+                            removed.num_rows,
+                            set(removed.column("model").to_pylist()),
+                            span["min"].as_py(),
+                            span["max"].as_py(),
+                        )
+                    if done.result == "rewritten":
+                        rewritten += 1
+                        st = path.stat()
+                        seen[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
+                    elif done.result == "deleted":
+                        deleted += 1
+                        seen.pop(path, None)
+        finally:
+            if conn is not None:
+                conn.close()
+        return rewritten, deleted
+
+    def _erase_spool(self, token: str, keys: set[Key]) -> list[Event]:
+        """Remove the subject from spool files that could not be replayed."""
+        files = self._spool.files()
+        if not files:
+            return []
+        claimed: list[Path] = []
+        for path in files:  # every key first: a feedback may sit in another file
+            with self._spool.claim(path) as claim:
+                if claim is None:
+                    continue  # another live process writes it; its replay screens it
+                events, _ = claim.read()
+                split_subject(events, token, keys)
+                claimed.append(path)
+        raw = token.encode("utf-8", "replace")
+
+        def drop(event: Event | None, line: bytes) -> bool:
+            if event is None:
+                return raw in line
+            return event.subject_id == token or (
+                event.subject_id is None
+                and event.kind == "feedback"
+                and (event.request_id, event.row) in keys
+            )
+
+        removed: list[Event] = []
+        for path in claimed:
+            with self._spool.claim(path) as claim:
+                if claim is not None:
+                    removed.extend(claim.rewrite(drop))
+        return removed
+
     # -- bookkeeping ----------------------------------------------------------------
     def _spill(self, events: Sequence[Event], *, sync: bool) -> None:
         try:
@@ -437,3 +707,102 @@ class ParquetEventLog(EventLog):
     def _note(self, exc: BaseException) -> None:
         with self._lock:
             self._last_error = _describe(exc)
+
+
+# -- maintenance helpers --------------------------------------------------------------
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(name.removeprefix("date="))
+    except ValueError:
+        return None  # not a folder aweigh wrote
+
+
+def _model_of(segment: Path, folder: Path) -> str:
+    """The model of a partition, from its data (folder names of long models are cut)."""
+    try:
+        names = _segments.read_segment(segment, ["model"]).column(0)
+        if len(names) and names[0].is_valid:
+            return str(names[0].as_py())
+    except (OSError, pa.ArrowException, KeyError):
+        pass
+    return unquote(folder.name.removeprefix("model="))
+
+
+def _older_than(cutoff: datetime) -> Callable[[pa.Table], pa.Array]:
+    def older(table: pa.Table) -> pa.Array:
+        mask: pa.Array = pc.fill_null(pc.less(table.column("ts"), pa.scalar(cutoff)), False)
+        return mask
+
+    return older
+
+
+def _subject_rows(token: str, keys: frozenset[Key]) -> Callable[[pa.Table], pa.Array]:
+    """Marks the subject's rows and the unowned feedback to their predictions."""
+
+    def rows(table: pa.Table) -> pa.Array:
+        if "subject_id" not in table.column_names:
+            return pa.array([False] * table.num_rows, type=pa.bool_())
+        subjects = table.column("subject_id")
+        mine: pa.Array = pc.fill_null(pc.equal(subjects, token), False)
+        if keys:
+            linked = [
+                subject is None and kind == "feedback" and (request_id, row) in keys
+                for subject, kind, request_id, row in zip(
+                    subjects.to_pylist(),
+                    table.column("kind").to_pylist(),
+                    table.column("request_id").to_pylist(),
+                    table.column("row").to_pylist(),
+                    strict=True,
+                )
+            ]
+            mine = pc.or_(mine, pa.array(linked, type=pa.bool_()))
+        return mine
+
+    return rows
+
+
+def _scan(files: Sequence[Path]) -> Iterator[str]:
+    for i in range(0, len(files), _SCAN_CHUNK):
+        chunk = list(files[i : i + _SCAN_CHUNK])
+        yield (
+            f"read_parquet({_sql.file_list(chunk)}, filename = true, "
+            "hive_partitioning = false, union_by_name = true)"
+        )
+
+
+def _find_subject(
+    conn: duckdb.DuckDBPyConnection, files: Sequence[Path], token: str
+) -> list[tuple[str, str, int]]:
+    """``(file, request_id, row)`` of every row of the subject in ``files``."""
+    found: list[tuple[str, str, int]] = []
+    for source in _scan(files):
+        rows: list[Any] = conn.execute(
+            f'SELECT filename, request_id, "row" FROM {source} WHERE subject_id = $1', [token]
+        ).fetchall()
+        found.extend((str(f), str(r), int(n)) for f, r, n in rows)
+    return found
+
+
+def _find_linked(
+    conn: duckdb.DuckDBPyConnection, files: Sequence[Path], keys: set[Key]
+) -> set[Path]:
+    """Files in ``files`` with a feedback without ``subject_id`` to one of ``keys``."""
+    table = pa.table(
+        {
+            "request_id": pa.array([k[0] for k in keys], type=pa.string()),
+            "row": pa.array([k[1] for k in keys], type=pa.int64()),
+        }
+    )
+    conn.register("aweigh_erasure_keys", table)
+    try:
+        found: set[Path] = set()
+        for source in _scan(files):
+            rows: list[Any] = conn.execute(
+                f"SELECT DISTINCT s.filename FROM {source} s SEMI JOIN aweigh_erasure_keys k "
+                'ON s.request_id = k.request_id AND s."row" = k."row" '
+                "WHERE s.subject_id IS NULL AND s.kind = 'feedback'"
+            ).fetchall()
+            found.update(Path(f) for (f,) in rows)
+        return found
+    finally:
+        conn.unregister("aweigh_erasure_keys")

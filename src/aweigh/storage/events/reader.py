@@ -33,11 +33,16 @@ def check_root(root: Path | str) -> Path:
     return path
 
 
+def _has_segments(root: Path) -> bool:
+    return next(root.glob("model=*/date=*/*.parquet"), None) is not None
+
+
 class SegmentReader:
     """Read-only SQL over the segments under ``root``; writes and replays nothing.
 
     One DuckDB connection, opened at the first query, that can read files only under
-    ``root``; the view ``events`` covers every segment present when a query runs.
+    ``root``; the view ``events`` covers every segment present when a query runs (and
+    is empty again once erasure or retention deleted every segment).
     """
 
     def __init__(self, root: Path | str) -> None:
@@ -50,13 +55,13 @@ class SegmentReader:
         with self._lock:
             if self._conn is None:
                 self._conn = _sql.connect(self.root)
-            if self._view != "files":
-                if next(self.root.glob("model=*/date=*/*.parquet"), None) is not None:
+            view = "files" if _has_segments(self.root) else "empty"
+            if view != self._view:
+                if view == "files":
                     _sql.view_over_files(self._conn, self.root)
-                    self._view = "files"
-                elif self._view is None:
+                else:
                     _sql.view_over_table(self._conn, _sql.empty_view_table())
-                    self._view = "empty"
+                self._view = view
             return _sql.run(self._conn, sql, params)
 
     def close(self) -> None:
