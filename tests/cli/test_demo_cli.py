@@ -6,6 +6,7 @@ import pytest
 
 from aweigh.cli._context import registry
 from aweigh.demo import load_adult
+from aweigh.demo.datasets import with_customers
 from tests.cli._support import USER, invoke_json, invoke_ok
 
 
@@ -23,6 +24,12 @@ def test_demo_registers_promotes_and_serves_real_traffic() -> None:
         "300 (0 unknown)",
         "curl -s -X POST http://127.0.0.1:",
         "tritonclient.http",
+        "rejected by the contract",
+        "Data contract of adult-income/2",
+        "quarantined as batch",
+        "age=999 is above max",
+        "What the event log holds",
+        '"kind": "erasure"',
     ):
         assert expected in output, expected
     assert "events logged" in output
@@ -40,7 +47,7 @@ def test_demo_registers_promotes_and_serves_real_traffic() -> None:
     assert invoke_json("models", "show", "adult-income@champion")["ref"] == "adult-income/2"
 
     loaded = registry().load("adult-income@champion")
-    rows = load_adult("test").head(8)
+    rows = with_customers(load_adult("test")).head(8)
     predicted = loaded.predict(rows.drop(columns=["income"]))
     assert len(predicted) == 8
     assert set(predicted) <= {"<=50K", ">50K"}
