@@ -80,10 +80,21 @@ def export(
         outcome = log.export_training(purpose=purpose, allow_children=allow_children)
     finally:
         log.close()
-    if target.suffix.lower() == ".csv":
-        pacsv.write_csv(outcome.table, target)
+    table = outcome.table
+    if target.suffix.lower() == ".csv":  # CSV has no lists: write them as JSON text
+        import orjson
+        import pyarrow as pa
+
+        for i, field in enumerate(table.schema):
+            if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+                text = [
+                    None if v is None else orjson.dumps(v).decode()
+                    for v in table.column(i).to_pylist()
+                ]
+                table = table.set_column(i, field.name, pa.array(text, pa.string()))
+        pacsv.write_csv(table, target)
     else:
-        pq.write_table(outcome.table, target)
+        pq.write_table(table, target)
     console.print(
         f"Wrote {outcome.table.num_rows:,} labelled rows to {target}; excluded "
         f"{outcome.excluded_no_consent:,} without consent for {purpose!r} and "
