@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description=("Per-model retention in days, overriding retention_days."),
     )
+    retention_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often a running server applies retention (0: never; the CLI can).",
+    )
 
     # -- serving --------------------------------------------------------------------
     serve_host: str = Field(default="127.0.0.1", description="Address the server binds.")

@@ -85,6 +85,8 @@ def create_app(
         tasks = [asyncio.create_task(_startup(state), name="aweigh-startup")]
         if settings.alias_refresh_s > 0:
             tasks.append(asyncio.create_task(_refresh_aliases(state), name="aweigh-aliases"))
+        if settings.retention_interval_s > 0 and event_log is not None:
+            tasks.append(asyncio.create_task(_retention(state), name="aweigh-retention"))
         try:
             yield
         finally:
@@ -124,12 +126,33 @@ async def _refresh_aliases(state: AppState) -> None:
             await state.pool.refresh_aliases()
 
 
+async def _retention(state: AppState) -> None:
+    """Apply the retention periods on a schedule (with a receipt and an audit entry)."""
+    from aweigh.lifecycle.privacy import PrivacyService
+
+    settings = state.settings
+    service = PrivacyService(
+        registry=state.registry,
+        event_log=state.event_log,
+        secret=state.secret,
+        receipts_dir=settings.home / "receipts",
+        actor="aweigh-server",
+        retention_days=settings.retention_days,
+        retention_per_model=dict(settings.retention_per_model),
+    )
+    while True:
+        await asyncio.sleep(settings.retention_interval_s)
+        with _quiet():
+            receipt, _ = await state.pool.run_io(lambda: service.retention(apply=True))
+            log.info("retention removed %s expired events", receipt["removed"].get("events"))
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     try:
         yield
     except Exception:
-        log.warning("could not refresh aliases", exc_info=True)
+        log.warning("a background task failed (it will run again)", exc_info=True)
 
 
 async def _aweigh_error(request: Request, exc: Exception) -> Response:
