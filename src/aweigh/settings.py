@@ -171,6 +171,13 @@ class Settings(BaseSettings):
         pattern="^(debug|info|warning|error|critical)$",
         description="Server log level (access log lines are INFO).",
     )
+    gc_tuning: bool = Field(
+        default=True,
+        description=(
+            "Raise the garbage collector's thresholds and freeze start-up objects in the "
+            "server (less GC time per request)."
+        ),
+    )
     admin_key: SecretStr | None = Field(
         default=None,
         description=(

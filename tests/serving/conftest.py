@@ -96,6 +96,7 @@ def settings(tmp_path: Path) -> dict[str, Any]:
         "max_body_bytes": 64 * 1024,
         "events_flush_interval_s": 0.05,
         "max_wait_ms": 5,
+        "gc_tuning": False,  # the test process runs many apps: leave its GC alone
     }
 
 

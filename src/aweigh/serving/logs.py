@@ -7,7 +7,14 @@ import sys
 
 
 def configure_logging(level: str) -> None:
-    """Route aweigh's and uvicorn's loggers to stderr at ``level`` (each worker calls it)."""
+    """Route aweigh's and uvicorn's loggers to stderr at ``level`` (each worker calls it).
+
+    Log records skip the process, thread and multiprocessing lookups the plain messages
+    never print (a per-request cost on the access log).
+    """
+    logging.logProcesses = False
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     numeric = getattr(logging, level.upper(), logging.INFO)

@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aweigh.serving.http import is_safe_id
@@ -116,4 +117,4 @@ class RequestContext:
                 "version": version or None,
                 "client": (scope.get("client") or ("", 0))[0],
             }
-            access_log.info(json.dumps(record, separators=(",", ":")))
+            access_log.info(orjson.dumps(record).decode())
