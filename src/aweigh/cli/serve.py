@@ -10,6 +10,7 @@ import typer
 
 from aweigh.cli.app import handle_errors
 from aweigh.serving.logs import configure_logging
+from aweigh.serving.process import limit_malloc_arenas
 from aweigh.settings import Settings, load_settings, settings_env
 
 
@@ -59,6 +60,7 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     configure_logging(settings.log_level)
+    limit_malloc_arenas()
     _raise_fd_limit()
     common: dict[str, Any] = {
         "host": settings.serve_host,

@@ -105,21 +105,56 @@ class SklearnFlavor(Flavor):
         return {"scikit-learn": str(sklearn.__version__), "joblib": str(joblib.__version__)}
 
 
-def _shared_transform(model: Any) -> Any:
-    """For a Pipeline: transform once, then the final step's predict and predict_proba.
+#: classifiers whose ``predict`` is exactly ``classes_[argmax(predict_proba)]``, so one
+#: ``predict_proba`` call gives both answers (SVC and others whose predict differs from
+#: their calibrated probabilities are not listed and keep two calls)
+ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "HistGradientBoostingClassifier",
+        "GradientBoostingClassifier",
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+        "KNeighborsClassifier",
+        "GaussianNB",
+        "MultinomialNB",
+        "BernoulliNB",
+        "ComplementNB",
+        "CategoricalNB",
+        "MLPClassifier",
+        "LogisticRegression",
+        "LogisticRegressionCV",
+        "AdaBoostClassifier",
+        "BaggingClassifier",
+    }
+)
 
-    This is exactly what ``Pipeline.predict`` and ``Pipeline.predict_proba`` each do,
-    without running the (often costly) transformers twice.
+
+def _shared_transform(model: Any) -> Any:
+    """Labels and probabilities in one pass.
+
+    For a Pipeline the transformers run once (what ``Pipeline.predict`` and
+    ``Pipeline.predict_proba`` each do). For a final step in ``ARGMAX_CLASSIFIERS`` the
+    labels come from the probabilities, halving the model's compute.
     """
-    steps = getattr(model, "steps", None)
-    if not steps or len(steps) < 2 or not callable(getattr(model, "__getitem__", None)):
-        return None
-    head, final = model[:-1], steps[-1][1]
+    steps: list[Any] = list(getattr(model, "steps", None) or [])
+    is_pipeline = len(steps) >= 2 and callable(getattr(model, "__getitem__", None))
+    head, final = (model[:-1], steps[-1][1]) if is_pipeline else (None, model)
     if not callable(getattr(final, "predict_proba", None)):
+        return None
+    classes = getattr(final, "classes_", None)
+    from_proba = type(final).__name__ in ARGMAX_CLASSIFIERS and classes is not None
+    if head is None and not from_proba:
         return None
 
     def both(frame: Any) -> tuple[Any, Any]:
-        transformed = head.transform(frame)
-        return final.predict(transformed), final.predict_proba(transformed)
+        transformed = head.transform(frame) if head is not None else frame
+        proba = final.predict_proba(transformed)
+        if from_proba:
+            import numpy as np
+
+            return np.asarray(classes)[np.argmax(proba, axis=1)], proba
+        return final.predict(transformed), proba
 
     return both

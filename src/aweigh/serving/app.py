@@ -204,8 +204,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def app_from_env() -> Starlette:
     """Factory for uvicorn workers: settings come from ``AWEIGH_*`` variables."""
     from aweigh.serving.logs import configure_logging
+    from aweigh.serving.process import limit_malloc_arenas
     from aweigh.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    limit_malloc_arenas()
     return create_app(settings)
