@@ -124,12 +124,19 @@ class Batcher:
             await self._compute(loop, batch)
 
     async def _fill(self) -> None:
-        """Wait (bounded) for a fuller batch, unless the oldest request is alone."""
+        """Wait (bounded) for a fuller batch while requests keep arriving.
+
+        The wait ends at ``max_batch_size`` rows, at ``max_wait_ms`` after the oldest
+        request, or as soon as no new request arrives within a short gap (an eighth of
+        ``max_wait_ms``): when every client is already waiting in the queue, holding the
+        batch longer only adds latency.
+        """
         if self.max_wait_s <= 0 or len(self._pending) <= 1:
             return
         deadline = self._pending[0].arrived + self.max_wait_s
+        gap = self.max_wait_s / 8
         while self._rows_pending < self.max_batch_size:
-            remaining = deadline - time.perf_counter()
+            remaining = min(deadline - time.perf_counter(), gap)
             if remaining <= 0:
                 return
             self._arrived.clear()
