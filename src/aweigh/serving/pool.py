@@ -8,6 +8,7 @@ every other model keeps serving. Versions not loaded at start load on first use.
 from __future__ import annotations
 
 import asyncio
+import threading
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class ModelPool:
         self._served: dict[tuple[str, int], Served] = {}
         self._aliases: dict[tuple[str, str], int] = {}
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aweigh-load")
+        # one load at a time: two threads unpickling their first scikit-learn model can
+        # both start importing sklearn and one sees a partially initialised module
+        self._load_lock = threading.Lock()
 
     # -- what is loaded ---------------------------------------------------------------
     def served(self) -> list[Served]:
@@ -116,7 +120,7 @@ class ModelPool:
         served = Served(version)
         self._served[served.key] = served
         try:
-            model: LoadedModel = await self.run_io(self.registry.load, version.ref)
+            model: LoadedModel = await self.run_io(self._load_one, version.ref)
             served.model = model
             served.validator = _validator(version)
             served.redactor = _redactor(version, self.secret)
@@ -147,6 +151,10 @@ class ModelPool:
         finally:
             served.ready.set()
         return served
+
+    def _load_one(self, ref: str) -> LoadedModel:
+        with self._load_lock:
+            return self.registry.load(ref)
 
     async def unload(self, name: str, version: int) -> bool:
         served = self._served.pop((name, version), None)
