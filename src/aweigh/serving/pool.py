@@ -8,8 +8,8 @@ every other model keeps serving. Versions not loaded at start load on first use.
 from __future__ import annotations
 
 import asyncio
-import threading
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
