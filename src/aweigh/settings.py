@@ -115,6 +115,67 @@ class Settings(BaseSettings):
         description="How often a running server applies retention (0: never; the CLI can).",
     )
 
+    # -- monitoring -----------------------------------------------------------------
+    monitor_interval_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How often a running server computes drift, quality and fairness (0: never).",
+    )
+    monitor_every_events: int = Field(
+        default=50_000,
+        ge=0,
+        description="Also run the monitor after this many new predictions (0: by time only).",
+    )
+    monitor_window_s: int = Field(
+        default=3600,
+        ge=60,
+        le=31 * 86_400,
+        description="Length of a monitoring window in seconds (aligned to UTC).",
+    )
+    monitor_label_horizon_s: int = Field(
+        default=7 * 86_400,
+        ge=0,
+        description="How far back late labels revise windows already computed.",
+    )
+    monitor_alpha: float = Field(
+        default=0.01,
+        gt=0,
+        lt=0.5,
+        description="Family-wise false-alarm level of one drift comparison (all its columns).",
+    )
+    monitor_reference_events: int = Field(
+        default=5_000,
+        ge=100,
+        description=(
+            "For a version without a registered dataset: how many of its first predictions "
+            "form the drift reference."
+        ),
+    )
+    monitor_segments: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per model: input columns to break live quality down by.",
+    )
+    monitor_fairness: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "Per model: {sensitive = [columns], positive = value, min_group_size = 30} "
+            "to watch fairness per window."
+        ),
+    )
+    alert_rules: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Alert rules ([[alert_rules]] tables); unset: the documented defaults.",
+    )
+    alert_webhook_url: str | None = Field(
+        default=None, description="Where alerts are POSTed as JSON (unset: log only)."
+    )
+    alert_webhook_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="Timeout of one webhook POST."
+    )
+    alert_webhook_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed webhook POST."
+    )
+
     # -- serving --------------------------------------------------------------------
     serve_host: str = Field(default="127.0.0.1", description="Address the server binds.")
     serve_port: int = Field(default=8000, ge=0, le=65535, description="Port (0: any free).")

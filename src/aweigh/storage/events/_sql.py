@@ -12,6 +12,7 @@ sandbox against a hostile user: a query can still use all memory and CPU time.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,37 @@ def run(conn: duckdb.DuckDBPyConnection, sql: object, params: QueryParams = None
         raise InvalidInputError(
             f"The query failed: {_first_line(exc)} The view 'events' has the columns "
             f"{', '.join(VIEW_SCHEMA.names)}; fix the SQL or its parameters.",
+            {"sql": text},
+        ) from exc
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"The event log could not be read: {_first_line(exc)} "
+            "Check the events folder (disk, permissions) and try again.",
+            {"sql": text},
+        ) from exc
+
+
+def stream(
+    conn: duckdb.DuckDBPyConnection, sql: object, params: QueryParams, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Run one read-only query and yield its rows in Arrow record batches, as they come."""
+    duckdb = _duckdb()
+    text = check_read_only(conn, sql)
+    try:
+        relation = conn.sql(text, params=params)
+        if relation is None:  # pragma: no cover - only queries get this far
+            return
+        reader = relation.to_arrow_reader(batch_rows)
+        yield from reader
+    except (
+        duckdb.ProgrammingError,
+        duckdb.DataError,
+        duckdb.PermissionException,
+        duckdb.InvalidInputException,
+        duckdb.NotSupportedError,
+    ) as exc:
+        raise InvalidInputError(
+            f"The query failed: {_first_line(exc)} Fix the SQL or its parameters.",
             {"sql": text},
         ) from exc
     except duckdb.Error as exc:

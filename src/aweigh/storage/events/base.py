@@ -13,7 +13,7 @@ Privacy operations (admin paths, never the request path): :meth:`EventLog.erase_
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -206,6 +206,16 @@ class EventLog(ABC):
             excluded_child=int(counts["child"]),
             unlabelled=int(counts["unlabelled"]),
         )
+
+    def query_batches(
+        self, sql: str, params: QueryParams = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """:meth:`query` in Arrow record batches of at most ``batch_rows`` rows.
+
+        Backends that can stream override this so a monitor reads a window of millions
+        of events in bounded memory; this default runs the query and slices its result.
+        """
+        yield from self.query(sql, params).to_batches(max_chunksize=batch_rows)
 
     def query_frame(self, sql: str, params: QueryParams = None) -> pd.DataFrame:
         """:meth:`query` as a pandas DataFrame."""

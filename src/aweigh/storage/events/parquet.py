@@ -287,6 +287,11 @@ class ParquetEventLog(EventLog):
     def query(self, sql: str, params: QueryParams = None) -> pa.Table:
         return self._reader.query(sql, params)
 
+    def query_batches(
+        self, sql: str, params: QueryParams = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        return self._reader.stream(sql, params, batch_rows)
+
     # -- the writer thread ------------------------------------------------------------
     def _run(self) -> None:
         next_tick = time.monotonic()  # the first cycle runs at once: replay a spool left behind

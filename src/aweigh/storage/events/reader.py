@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,24 @@ class SegmentReader:
                     _sql.view_over_table(self._conn, _sql.empty_view_table())
                 self._view = view
             return _sql.run(self._conn, sql, params)
+
+    def stream(
+        self, sql: str, params: QueryParams = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """Yield the rows of one read-only query in batches, on a connection of its own.
+
+        The batches come as DuckDB produces them (memory stays bounded by a few batches),
+        and a long read does not hold up :meth:`query` callers such as feedback lookups.
+        """
+        conn = _sql.connect(self.root)
+        try:
+            if _has_segments(self.root):
+                _sql.view_over_files(conn, self.root)
+            else:
+                _sql.view_over_table(conn, _sql.empty_view_table())
+            yield from _sql.stream(conn, sql, params, batch_rows)
+        finally:
+            conn.close()
 
     def close(self) -> None:
         with self._lock:

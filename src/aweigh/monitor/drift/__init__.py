@@ -1,0 +1,1 @@
+"""Drift detectors, one per module, and ``compare(reference, current)``."""
