@@ -15,7 +15,7 @@ from aweigh.testing.store_contract import MetadataStoreContract
 
 TABLES = (
     "aweigh_alias_events, aweigh_aliases, aweigh_model_versions, aweigh_models, "
-    "aweigh_dataset_versions, aweigh_datasets, aweigh_audit"
+    "aweigh_dataset_versions, aweigh_datasets, aweigh_audit, aweigh_monitor_records, aweigh_alerts"
 )
 
 

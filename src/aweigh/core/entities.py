@@ -308,3 +308,67 @@ class AuditEntry(_Entity):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "details", _deep_freeze(self.details))
+
+
+ALERT_STATES: tuple[str, ...] = ("firing", "resolved")
+ALERT_SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
+MONITOR_KINDS: tuple[str, ...] = (
+    "drift",
+    "quality",
+    "fairness",
+    "estimated_quality",
+    "reference",  # the baseline a version's later windows are compared with
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord(_Entity):
+    """One alert: a rule's condition held on one metric series of one model version.
+
+    ``key`` is the deduplication key (rule, model, version, metric): while an alert
+    fires, new observations update ``value`` and ``updated_at`` of the same record.
+    ``version`` is None for model-wide series. ``condition`` is the rule's text
+    (``"> 0.1"``, ``"anomaly"``).
+    """
+
+    id: str
+    key: str
+    rule: str
+    model: str
+    version: int | None
+    metric: str
+    severity: str
+    state: str
+    value: float | None
+    condition: str
+    message: str
+    started_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    labels: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", _deep_freeze(self.labels))
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRecord(_Entity):
+    """The stored result of one monitor run on one window of a model version.
+
+    One record per (model, version, kind, window_start, window_end): recomputing a
+    window (late labels) replaces it. ``payload`` is the monitor's JSON result,
+    ``summary`` one line for people.
+    """
+
+    id: str
+    model: str
+    version: int | None
+    kind: str
+    window_start: datetime
+    window_end: datetime
+    created_at: datetime
+    summary: str = ""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "payload", _deep_freeze(self.payload))

@@ -1,4 +1,5 @@
-"""The abstract metadata store: models, versions, aliases and their history.
+"""The abstract metadata store: models, versions, aliases and their history, dataset
+versions, the audit log, monitor results and alerts.
 
 Every backend (memory, SQLite, PostgreSQL) passes the same contract suite in
 ``aweigh.testing.store_contract``. Each public call is one transaction: it
@@ -13,12 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from aweigh.core.entities import (
+    AlertRecord,
     Alias,
     AliasEvent,
     AuditEntry,
     DatasetVersion,
     Model,
     ModelVersion,
+    MonitorRecord,
     NewDatasetVersion,
     NewVersion,
 )
@@ -179,6 +182,45 @@ class MetadataStore(ABC):
     @abstractmethod
     def audit_log(self, *, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
         """The newest ``limit`` audit entries (of one action, if given), oldest first."""
+
+    # -- monitor results and alerts ------------------------------------------------------
+    @abstractmethod
+    def save_monitor_record(self, rec: MonitorRecord) -> MonitorRecord:
+        """Keep one monitor result; a record for the same (model, version, kind, window)
+        replaces the earlier one (a late label recomputed the window) and keeps its id.
+
+        Refused with ``InvalidInputError`` naming the field: unknown kind, naive times,
+        a window that ends before it starts, a payload that is not JSON or over 8 MB.
+        """
+
+    @abstractmethod
+    def monitor_records(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[MonitorRecord]:
+        """A model's monitor results, newest window first (``since``: windows ending at or
+        after it). ``version=None`` means every version."""
+
+    @abstractmethod
+    def save_alert(self, rec: AlertRecord) -> AlertRecord:
+        """Insert or replace the alert with ``rec.id`` (an alert engine updates the same
+        record while it fires, and once when it resolves)."""
+
+    @abstractmethod
+    def alerts(
+        self,
+        *,
+        model: str | None = None,
+        state: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AlertRecord]:
+        """Alerts, newest started first; ``since`` keeps those updated at or after it."""
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

@@ -9,16 +9,24 @@ from datetime import datetime
 from typing import Any
 
 from aweigh.core.entities import (
+    AlertRecord,
     Alias,
     AliasEvent,
     AuditEntry,
     DatasetVersion,
     Model,
     ModelVersion,
+    MonitorRecord,
     NewDatasetVersion,
     NewVersion,
 )
 from aweigh.storage import _errors as err
+from aweigh.storage._monitoring import (
+    check_alert,
+    check_monitor_record,
+    check_query,
+    check_since,
+)
 from aweigh.storage.base import MetadataStore
 
 
@@ -34,6 +42,8 @@ class MemoryStore(MetadataStore):
         self._events: list[AliasEvent] = []
         self._datasets: dict[str, list[DatasetVersion]] = {}
         self._audit: list[AuditEntry] = []
+        self._monitor: dict[tuple[Any, ...], MonitorRecord] = {}
+        self._alerts: dict[str, AlertRecord] = {}
 
     # -- models -----------------------------------------------------------------
     def create_model(
@@ -297,6 +307,67 @@ class MemoryStore(MetadataStore):
         with self._lock:
             found = [e for e in self._audit if action is None or e.action == action]
             return found[-limit:] if limit > 0 else []
+
+    # -- monitor results and alerts ------------------------------------------------------
+    def save_monitor_record(self, rec: MonitorRecord) -> MonitorRecord:
+        rec = check_monitor_record(rec)
+        key = (rec.model, rec.version, rec.kind, rec.window_start, rec.window_end)
+        with self._lock:
+            earlier = self._monitor.get(key)
+            if earlier is not None:
+                rec = dataclasses.replace(rec, id=earlier.id)
+            self._monitor[key] = rec
+            return rec
+
+    def monitor_records(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[MonitorRecord]:
+        check_query(kind=kind, limit=limit)
+        check_since(since)
+        with self._lock:
+            found = [
+                r
+                for r in self._monitor.values()
+                if r.model == model
+                and (version is None or r.version == version)
+                and (kind is None or r.kind == kind)
+                and (since is None or r.window_end >= since)
+            ]
+        found.sort(key=lambda r: (r.window_end, r.window_start, r.id), reverse=True)
+        return found[:limit]
+
+    def save_alert(self, rec: AlertRecord) -> AlertRecord:
+        rec = check_alert(rec)
+        with self._lock:
+            self._alerts[rec.id] = rec
+            return rec
+
+    def alerts(
+        self,
+        *,
+        model: str | None = None,
+        state: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AlertRecord]:
+        check_query(state=state, limit=limit)
+        check_since(since)
+        with self._lock:
+            found = [
+                a
+                for a in self._alerts.values()
+                if (model is None or a.model == model)
+                and (state is None or a.state == state)
+                and (since is None or a.updated_at >= since)
+            ]
+        found.sort(key=lambda a: (a.started_at, a.id), reverse=True)
+        return found[:limit]
 
     # -- helpers ----------------------------------------------------------------
     def _model(self, name: str) -> Model:

@@ -1,5 +1,7 @@
 """The contract every ``MetadataStore`` passes: subclass and provide a ``store`` fixture.
 
+Monitor results and alerts have their part in ``monitoring_contract``, inherited here.
+
 ``tests/storage/test_store_contract.py`` runs it on memory, SQLite and PostgreSQL.
 """
 
@@ -32,6 +34,7 @@ from aweigh.core.errors import (
     VersionNotFoundError,
 )
 from aweigh.storage.base import MetadataStore
+from aweigh.testing.monitoring_contract import MonitoringStoreContract
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 _names = itertools.count()
@@ -64,7 +67,7 @@ def spec(name: str, n: int = 0, **changes: object) -> NewVersion:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-class MetadataStoreContract:
+class MetadataStoreContract(MonitoringStoreContract):
     """Behaviour every metadata store must have. Subclasses define a ``store`` fixture."""
 
     @pytest.fixture

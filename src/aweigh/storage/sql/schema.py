@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -171,3 +172,56 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
     details: Mapped[dict[str, Any]]
+
+
+class MonitorRecordRow(Base):
+    """One monitor result per (model, version, kind, window); version 0 means every version
+    (a real value, so the unique constraint holds: NULLs never collide in SQL)."""
+
+    __tablename__ = "aweigh_monitor_records"
+    __table_args__ = (
+        UniqueConstraint(
+            "model",
+            "version",
+            "kind",
+            "window_start",
+            "window_end",
+            name="uq_aweigh_monitor_records_window",
+        ),
+        Index(None, "model", "window_end"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    created_at: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]]
+
+
+class AlertRow(Base):
+    __tablename__ = "aweigh_alerts"
+    __table_args__ = (
+        Index(None, "state", "started_at"),
+        Index(None, "model", "started_at"),
+        Index(None, "key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(512))
+    rule: Mapped[str] = mapped_column(String(128))
+    model: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    metric: Mapped[str] = mapped_column(String(256))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    condition: Mapped[str] = mapped_column(String(256))
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    labels: Mapped[dict[str, Any]]

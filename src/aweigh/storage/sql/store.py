@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aweigh.core.entities import (
+    AlertRecord,
     Alias,
     AliasEvent,
     AuditEntry,
@@ -26,6 +27,7 @@ from aweigh.core.entities import (
     DatasetVersion,
     Model,
     ModelVersion,
+    MonitorRecord,
     NewDatasetVersion,
     NewVersion,
     OutputKind,
@@ -34,8 +36,14 @@ from aweigh.core.entities import (
 )
 from aweigh.core.errors import AweighError
 from aweigh.storage import _errors as err
+from aweigh.storage._monitoring import (
+    check_alert,
+    check_monitor_record,
+    check_query,
+    check_since,
+)
 from aweigh.storage.base import MetadataStore
-from aweigh.storage.sql import migrate
+from aweigh.storage.sql import migrate, monitoring
 from aweigh.storage.sql.engine import build_engine, map_db_error, safe_url
 from aweigh.storage.sql.schema import (
     AliasEventRow,
@@ -492,6 +500,46 @@ class SqlStore(MetadataStore):
                 query = query.where(AuditRow.action == action)
             rows = s.scalars(query.order_by(AuditRow.id.desc()).limit(max(limit, 0))).all()
             return [_to_audit(r) for r in reversed(rows)]
+
+    # -- monitor results and alerts (row work in ``monitoring``) ------------------------
+    def save_monitor_record(self, rec: MonitorRecord) -> MonitorRecord:
+        rec = check_monitor_record(rec)
+        with self._tx() as s:
+            return monitoring.save_monitor_record(s, rec)
+
+    def monitor_records(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[MonitorRecord]:
+        check_query(kind=kind, limit=limit)
+        check_since(since)
+        with self._tx() as s:
+            return monitoring.monitor_records(
+                s, model, version=version, kind=kind, since=since, limit=limit
+            )
+
+    def save_alert(self, rec: AlertRecord) -> AlertRecord:
+        rec = check_alert(rec)
+        with self._tx() as s:
+            return monitoring.save_alert(s, rec)
+
+    def alerts(
+        self,
+        *,
+        model: str | None = None,
+        state: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AlertRecord]:
+        check_query(state=state, limit=limit)
+        check_since(since)
+        with self._tx() as s:
+            return monitoring.alerts(s, model=model, state=state, since=since, limit=limit)
 
     def _dataset_row(self, s: Session, name: str) -> DatasetRow:
         row = s.scalar(select(DatasetRow).where(DatasetRow.name == name))
