@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -43,36 +45,49 @@ def parse_positive(raw: str | None, labels: pd.Series) -> Any:
     return raw
 
 
+def _rate(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.3f}"
+
+
+def _with_ci(estimate: Any) -> str:
+    """The value, its interval on the next line (keeps the table within 80 columns)."""
+    text = str(estimate)
+    return text.replace(" [", "\n[", 1)
+
+
 def _flag(group: Any) -> str:
     if group.too_small:
         return "[dim]too small[/]"
     return "[bold red]flagged[/]" if group.flagged else ""
 
 
-def _attribute_table(report: Any, disparity: Any) -> Table:
+def _attribute_table(report: Any, disparity: Any) -> tuple[str, Table]:
     verdict = {True: "[green]passes[/]", False: "[bold red]fails[/]"}.get(
         disparity.four_fifths, "[dim]not judged[/]"
     )
     title = (
         f"{escape(disparity.attribute)}: four-fifths {verdict} (ratio "
-        f"{disparity.demographic_parity_ratio}), parity difference "
-        f"{disparity.demographic_parity_difference}, equalized odds difference "
-        f"{disparity.equalized_odds_difference}"
+        f"{escape(str(disparity.demographic_parity_ratio))}), parity difference "
+        f"{escape(str(disparity.demographic_parity_difference))}, equalized odds difference "
+        f"{escape(str(disparity.equalized_odds_difference))}"
     )
-    table = Table(title=title, title_justify="left")
-    for column in ("group", "n", "selection rate", "TPR", "FPR", "precision", "flag"):
-        table.add_column(column, justify="right" if column == "n" else "left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("group", overflow="fold", min_width=14)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column(escape("selection rate\n[CI]"), no_wrap=True)
+    for column in ("TPR", "FPR", "prec.", "flag"):
+        table.add_column(column, no_wrap=True, min_width=9 if column == "flag" else None)
     for group in report.by_attribute(disparity.attribute):
         table.add_row(
             escape(group.label.partition("=")[2]),
             f"{group.n:,}",
-            str(group.selection_rate),
-            str(group.tpr),
-            str(group.fpr),
-            str(group.precision),
+            escape(_with_ci(group.selection_rate)),
+            _rate(group.tpr.value),
+            _rate(group.fpr.value),
+            _rate(group.precision.value),
             _flag(group),
         )
-    return table
+    return title, table
 
 
 @app.command("audit")
@@ -134,7 +149,9 @@ def audit(
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     for disparity in report.attributes:
-        console.print(_attribute_table(report, disparity))
+        title, table = _attribute_table(report, disparity)
+        console.print(title)
+        console.print(table)
     console.print(escape(report.summary))
     if json_out is not None:
         console.print(f"Wrote {escape(str(json_out))}.")

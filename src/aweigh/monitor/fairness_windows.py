@@ -20,6 +20,7 @@ Labels, predictions and the positive class are checked once for the whole frame.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,14 +111,28 @@ def _decode(series: pd.Series, what: str) -> pd.Series:
     return pd.Series(lookup[codes], dtype=object)
 
 
+_UNITS = {
+    "w": "weeks", "week": "weeks", "weeks": "weeks",
+    "d": "days", "day": "days", "days": "days",
+    "h": "hours", "hour": "hours", "hours": "hours",
+    "m": "minutes", "min": "minutes", "minute": "minutes", "minutes": "minutes",
+    "s": "seconds", "sec": "seconds", "second": "seconds", "seconds": "seconds",
+}  # fmt: skip
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$")
+
+
 def _period(window: str | timedelta) -> pd.Timedelta:
-    try:
+    """``"1d"``, ``"6h"``, ``"30min"``, ``"1w"`` or a timedelta, as a positive Timedelta."""
+    if isinstance(window, timedelta):
         period = pd.Timedelta(window)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInputError(
-            f"The window {window!r} is not a duration; use e.g. '1d', '6h' or '30min'.",
-            {"option": "window"},
-        ) from exc
+    else:
+        match = _DURATION.match(str(window).lower())
+        if match is None or match.group(2) not in _UNITS:
+            raise InvalidInputError(
+                f"The window {window!r} is not a duration; use e.g. '1d', '6h' or '30min'.",
+                {"option": "window"},
+            )
+        period = pd.Timedelta(timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}))
     if period <= pd.Timedelta(0):
         raise InvalidInputError(f"The window must be longer than zero; got {window!r}.")
     return period
