@@ -78,18 +78,27 @@ BoolArray = npt.NDArray[np.bool_]
 _OVERALL = "(all)"
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _share(value: Any) -> bool:
+    number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    return number and 0.0 < float(value) < 1.0
+
+
 def check_options(min_group_size: int, n_boot: int, confidence: float, alpha: float) -> None:
     """Raise ``InvalidInputError`` naming the first option out of range."""
-    checks = [
-        ("min_group_size", min_group_size, isinstance(min_group_size, int) and min_group_size >= 0,
+    checks = (
+        ("min_group_size", min_group_size, _whole(min_group_size) and min_group_size >= 0,
          "a whole number >= 0"),
-        ("n_boot", n_boot, isinstance(n_boot, int) and 0 <= n_boot <= 100_000,
+        ("n_boot", n_boot, _whole(n_boot) and 0 <= n_boot <= 100_000,
          "a whole number from 0 to 100000"),
-        ("confidence", confidence, 0.0 < confidence < 1.0, "between 0 and 1 (e.g. 0.95)"),
-        ("alpha", alpha, 0.0 < alpha < 1.0, "between 0 and 1 (e.g. 0.05)"),
-    ]  # fmt: skip
+        ("confidence", confidence, _share(confidence), "a share between 0 and 1 (e.g. 0.95)"),
+        ("alpha", alpha, _share(alpha), "a share between 0 and 1 (e.g. 0.05)"),
+    )  # fmt: skip
     for name, value, ok, want in checks:
-        if not ok or isinstance(value, bool):
+        if not ok:
             raise InvalidInputError(
                 f"The {name!r} option must be {want}; got {value!r}.", {"option": name}
             )
