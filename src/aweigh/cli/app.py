@@ -42,7 +42,7 @@ def handle_errors(fn: F) -> F:
 
 
 def _register_commands() -> None:
-    from aweigh.cli import data, demo, events, models, predict, privacy, serve
+    from aweigh.cli import data, demo, events, fairness, models, monitor, predict, privacy, serve
 
     app.add_typer(models.app, name="models")
     app.add_typer(data.app, name="data")
@@ -52,6 +52,8 @@ def _register_commands() -> None:
     app.add_typer(events.app, name="events")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.add_typer(monitor.app, name="monitor")
+    app.add_typer(fairness.app, name="fairness")
 
 
 _register_commands()

@@ -10,7 +10,7 @@ import typer
 
 from aweigh.cli.app import handle_errors
 from aweigh.serving.logs import configure_logging
-from aweigh.serving.process import limit_malloc_arenas
+from aweigh.serving.process import limit_malloc_arenas, use_system_memory_pool
 from aweigh.settings import Settings, load_settings, settings_env
 
 
@@ -61,6 +61,7 @@ def run_server(settings: Settings) -> None:
 
     configure_logging(settings.log_level)
     limit_malloc_arenas()
+    use_system_memory_pool()
     _raise_fd_limit()
     common: dict[str, Any] = {
         "host": settings.serve_host,

@@ -16,11 +16,12 @@ from starlette.responses import Response
 
 from aweigh.core.errors import AweighError, ModelNotFoundError
 from aweigh.registry.service import Registry
-from aweigh.serving import routes_admin, routes_ops, routes_v1, routes_v2
+from aweigh.serving import monitoring, routes_admin, routes_ops, routes_v1, routes_v2
 from aweigh.serving.http import JSONResponse, error_response, request_id
 from aweigh.serving.metrics import ServingMetrics, event_log_families, model_families
 from aweigh.serving.middleware import RequestContext
 from aweigh.serving.pool import BatchConfig, ModelPool
+from aweigh.serving.process import trim_malloc
 from aweigh.serving.recorder import Recorder
 from aweigh.serving.state import AppState
 from aweigh.settings import Settings
@@ -74,6 +75,7 @@ def create_app(
     if event_log is not None:
         log_ = event_log
         metrics.watch("events", lambda: event_log_families(log_.stats()))
+        _watch_monitor(state)
     metrics.watch(
         "models",
         lambda: model_families(
@@ -88,6 +90,9 @@ def create_app(
             tasks.append(asyncio.create_task(_refresh_aliases(state), name="aweigh-aliases"))
         if settings.retention_interval_s > 0 and event_log is not None:
             tasks.append(asyncio.create_task(_retention(state), name="aweigh-retention"))
+        tasks.append(asyncio.create_task(_trim_when_idle(state), name="aweigh-trim"))
+        if settings.monitor_interval_s > 0 and event_log is not None:
+            tasks.append(asyncio.create_task(monitoring.schedule(state), name="aweigh-monitor"))
         try:
             yield
         finally:
@@ -98,7 +103,13 @@ def create_app(
                 await asyncio.get_running_loop().run_in_executor(None, event_log.close)
 
     app = Starlette(
-        routes=[*routes_v1.ROUTES, *routes_v2.ROUTES, *routes_admin.ROUTES, *routes_ops.ROUTES],
+        routes=[
+            *routes_v1.ROUTES,
+            *monitoring.ROUTES,
+            *routes_v2.ROUTES,
+            *routes_admin.ROUTES,
+            *routes_ops.ROUTES,
+        ],
         middleware=[
             Middleware(RequestContext, metrics=metrics, max_in_flight=settings.max_concurrency)
         ],
@@ -107,6 +118,13 @@ def create_app(
     )
     app.state.aweigh = state
     return app
+
+
+def _watch_monitor(state: AppState) -> None:
+    """Gauges for the monitor's figures; the monitor itself is built at its first pass
+    (its imports cost memory an idle server does not need)."""
+    gauges = state.gauges = monitoring.Gauges()
+    state.metrics.watch("monitor", gauges.families)
 
 
 GC_THRESHOLDS = (50_000, 20, 20)
@@ -139,6 +157,31 @@ async def _refresh_aliases(state: AppState) -> None:
         await asyncio.sleep(state.settings.alias_refresh_s)
         with _quiet():
             await state.pool.refresh_aliases()
+
+
+async def _trim_when_idle(state: AppState, every_s: float = 2.0) -> None:
+    """Once traffic stops, collect garbage and give freed memory back to the system.
+
+    Runs once per burst (when a check finds no new predictions since the last one), on a
+    worker thread, so an idle server's RSS returns close to its size after start-up.
+    """
+    loop = asyncio.get_running_loop()
+    seen, dirty = state.recorder.recorded, False
+    while True:
+        await asyncio.sleep(every_s)
+        now = state.recorder.recorded
+        if now != seen:
+            seen, dirty = now, True
+            continue
+        if dirty:
+            dirty = False
+            with _quiet():
+                await loop.run_in_executor(None, _collect_and_trim)
+
+
+def _collect_and_trim() -> None:
+    gc.collect()
+    trim_malloc()
 
 
 async def _retention(state: AppState) -> None:
@@ -204,10 +247,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def app_from_env() -> Starlette:
     """Factory for uvicorn workers: settings come from ``AWEIGH_*`` variables."""
     from aweigh.serving.logs import configure_logging
-    from aweigh.serving.process import limit_malloc_arenas
+    from aweigh.serving.process import limit_malloc_arenas, use_system_memory_pool
     from aweigh.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.log_level)
     limit_malloc_arenas()
+    use_system_memory_pool()
     return create_app(settings)

@@ -37,6 +37,7 @@ class Recorder:
         self._recent: OrderedDict[str, tuple[str, int, int, str | None]] = OrderedDict()
         self._remember = remember
         self.failures = 0
+        self.recorded = 0  # rows predicted (the monitor's event trigger, the idle trimmer)
 
     def prediction(
         self,
@@ -58,6 +59,7 @@ class Recorder:
 
         ``flags`` maps a row to the contract rules it broke under a ``warn`` policy.
         """
+        self.recorded += rows
         if self.event_log is None:
             self._remember_id(request_id, model, version, rows, None)
             return

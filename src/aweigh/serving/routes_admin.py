@@ -20,7 +20,7 @@ from aweigh.serving.http import JSONResponse, read_body
 from aweigh.serving.state import AppState
 
 
-def _authorise(request: Request, state: AppState) -> None:
+def authorise(request: Request, state: AppState) -> None:
     key = state.settings.admin_key
     if key is not None:
         given = request.headers.get("x-api-key") or ""
@@ -56,7 +56,7 @@ def _version(request: Request) -> tuple[str, int]:
 
 async def list_served(request: Request) -> Response:
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     return JSONResponse(
         {
             "models": [
@@ -75,7 +75,7 @@ async def list_served(request: Request) -> Response:
 
 async def load(request: Request) -> Response:
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     name, number = _version(request)
     version = await state.pool.run_io(state.registry.store.get_version, name, number)
     await state.pool.unload(name, number)
@@ -88,7 +88,7 @@ async def load(request: Request) -> Response:
 
 async def unload(request: Request) -> Response:
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     name, number = _version(request)
     found = await state.pool.unload(name, number)
     return JSONResponse(
@@ -98,7 +98,7 @@ async def unload(request: Request) -> Response:
 
 async def move_alias(request: Request) -> Response:
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     name = validate_model_name(request.path_params["name"])
     alias = validate_alias(request.path_params["alias"])
     data = parse_json(await read_body(request, 64 * 1024))
@@ -129,7 +129,7 @@ async def move_alias(request: Request) -> Response:
 
 async def reload(request: Request) -> Response:
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     await state.pool.refresh_aliases()
     return JSONResponse({"reloaded": True, "models": len(state.pool.served())})
 
@@ -137,7 +137,7 @@ async def reload(request: Request) -> Response:
 async def erase_subject(request: Request) -> Response:
     """Erase a data subject everywhere and answer with the signed receipt."""
     state: AppState = request.app.state.aweigh
-    _authorise(request, state)
+    authorise(request, state)
     from aweigh.lifecycle.privacy import PrivacyService
 
     service = PrivacyService(
