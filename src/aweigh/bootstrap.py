@@ -15,9 +15,10 @@ from aweigh.registry.service import Registry
 from aweigh.settings import Settings
 from aweigh.storage.artifacts.base import ArtifactStore
 from aweigh.storage.base import MetadataStore
-from aweigh.storage.events.base import EventLog
+from aweigh.storage.events.base import EventLog, EventReader
 
 if TYPE_CHECKING:
+    from aweigh.lifecycle.monitoring import MonitorConfig, MonitorService
     from aweigh.lifecycle.privacy import PrivacyService
     from aweigh.storage.quarantine import QuarantineStore
 
@@ -140,3 +141,31 @@ def build_registry(settings: Settings) -> Registry:
         subject_field=settings.subject_field,
         secret=privacy_secret(settings),
     )
+
+
+def monitor_config(settings: Settings) -> MonitorConfig:
+    """The monitor's settings (window, label horizon, alpha, segments, fairness)."""
+    from aweigh.lifecycle.monitoring import MonitorConfig
+
+    return MonitorConfig(
+        window_s=settings.monitor_window_s,
+        label_horizon_s=settings.monitor_label_horizon_s,
+        alpha=settings.monitor_alpha,
+        reference_events=settings.monitor_reference_events,
+        segments={k: tuple(v) for k, v in settings.monitor_segments.items()},
+        fairness={k: dict(v) for k, v in settings.monitor_fairness.items()},
+    )
+
+
+def build_monitor(
+    settings: Settings, store: MetadataStore, events: EventReader | None = None
+) -> MonitorService:
+    """The monitor service over ``events`` (default: a read-only reader of the events
+    folder, safe beside a running server) with the configured alert rules and sinks."""
+    from aweigh.lifecycle.monitoring import MonitorService
+
+    if events is None:
+        from aweigh.storage.events.reader import SegmentReader
+
+        events = SegmentReader(settings.resolved_events_url.removeprefix("file://"))
+    return MonitorService(store, events, config=monitor_config(settings))
