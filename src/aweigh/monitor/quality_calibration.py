@@ -35,6 +35,12 @@ ISOTONIC_MIN_ROWS = 1000
 _LOGIT_CLIP = 1e-6
 
 
+def _sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``1 / (1 + exp(-x))`` without overflow for large ``|x|``."""
+    out: npt.NDArray[np.float64] = np.exp(-np.logaddexp(0.0, -x))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """A monotone map from a model's probabilities to calibrated ones.
@@ -83,7 +89,7 @@ class Calibration:
         if self.method == "platt":
             a, b = self.sigmoid[column]
             q = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
-            return 1.0 / (1.0 + np.exp(-(a * np.log(q / (1 - q)) + b)))
+            return _sigmoid(a * np.log(q / (1 - q)) + b)
         return p
 
     def apply(self, proba: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -165,22 +171,35 @@ def _isotonic(p: npt.NDArray[np.float64], hit: npt.NDArray[np.bool_]) -> tuple[A
 
 
 def _platt(p: npt.NDArray[np.float64], hit: npt.NDArray[np.bool_]) -> tuple[float, float]:
-    """Sigmoid on the log-odds, fitted by Newton's method with Platt's smoothed targets."""
+    """Sigmoid on the log-odds, fitted by damped Newton steps with Platt's smoothed targets."""
     q = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
     z = np.log(q / (1 - q))
     n_pos = float(hit.sum())
     n_neg = hit.size - n_pos
     target = np.where(hit, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-    a, b = 1.0, 0.0
-    for _ in range(50):
-        s = 1.0 / (1.0 + np.exp(-(a * z + b)))
+
+    def loss(a: float, b: float) -> float:
+        x = a * z + b
+        return float(np.sum(target * np.logaddexp(0.0, -x) + (1 - target) * np.logaddexp(0.0, x)))
+
+    a, b = 0.0, math.log((n_pos + 1) / (n_neg + 1))  # start flat, at the base rate
+    current = loss(a, b)
+    for _ in range(100):
+        s = _sigmoid(a * z + b)
         w = np.maximum(s * (1 - s), 1e-12)
         r = s - target
         grad = np.array([np.dot(r, z), r.sum()])
         hess = np.array([[np.dot(w, z * z), np.dot(w, z)], [np.dot(w, z), w.sum()]])
         step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
-        a, b = a - float(step[0]), b - float(step[1])
-        if np.abs(step).max() < 1e-10:
+        scale = 1.0
+        while scale > 1e-6:  # halve the step until the loss goes down
+            trial = loss(a - scale * float(step[0]), b - scale * float(step[1]))
+            if trial <= current:
+                break
+            scale /= 2
+        a, b = a - scale * float(step[0]), b - scale * float(step[1])
+        improved, current = current - trial, trial
+        if improved < 1e-10 * max(current, 1.0):
             break
     return a, b
 
