@@ -183,3 +183,11 @@ def test_an_empty_window_estimates_nothing_and_says_why() -> None:
     assert est["n"] == 0
     assert est["accuracy"] is None
     assert est["reasons"]["accuracy"] == "no predictions with probabilities"
+
+
+def test_numpy_classes_from_a_fitted_model_serialise_as_plain_values() -> None:
+    proba, y = _calibrated(2000, seed=11)
+    classes = np.array([0, 1])
+    calibration = fit_calibration(proba, classes[y], classes, method="platt")
+    body = json.dumps(calibration.to_dict())
+    assert Calibration.from_dict(json.loads(body)).classes == (0, 1)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aweigh.core.errors import InvalidInputError
 from aweigh.monitor.estimate import Calibration
@@ -31,7 +33,7 @@ def _predictions(n: int = 400, seed: int = 42) -> pd.DataFrame:
             "request_id": [f"r{i}" for i in range(n)],
             "row": 0,
             "version": version,
-            "ts": [T0 + timedelta(seconds=int(s)) for s in np.linspace(0, 3 * 3600 - 1, n)],
+            "ts": pd.Timestamp(T0) + pd.to_timedelta(np.linspace(0, 3 * 3600 - 1, n) // 1, "s"),
             "output": output,
             "proba": [[1 - p, p] for p in p1],
             "age": rng.integers(18, 80, n),
@@ -299,3 +301,63 @@ def test_an_arrow_window_as_the_event_log_reads_it_needs_no_join() -> None:
 def test_no_events_and_no_range_give_no_windows() -> None:
     preds = _predictions().iloc[:0]
     assert quality_windows(join_labels(preds, _feedback(preds)), classes=[0, 1]) == []
+
+
+def test_multiclass_windows_on_iris_report_macro_metrics_and_estimates() -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    iris = load_iris(as_frame=True)
+    names = np.array(iris.target_names)
+    model = LogisticRegression(max_iter=1000).fit(iris.data, names[iris.target])
+    classes = [str(c) for c in model.classes_]
+    n = len(iris.data)
+    preds = pd.DataFrame(
+        {
+            "request_id": [f"i{i}" for i in range(n)],
+            "version": 1,
+            "ts": [T0 + timedelta(minutes=i) for i in range(n)],
+            "output": model.predict(iris.data),
+            "proba": list(model.predict_proba(iris.data)),
+        }
+    )
+    feedback = pd.DataFrame(
+        {"request_id": preds["request_id"], "ts": preds["ts"], "label": names[iris.target]}
+    )
+    windows = quality_windows(
+        join_labels(preds, feedback),
+        classes=classes,
+        window="1D",
+        calibration=Calibration.identity(classes),
+    )
+    (window,) = windows
+    want = f1_score(names[iris.target], preds["output"], average="macro")
+    assert window.metrics["f1"] == pytest.approx(want)
+    assert window.metrics["roc_auc"] > 0.95
+    assert window.estimated is not None
+    assert window.estimated["accuracy"] == pytest.approx(window.metrics["accuracy"], abs=0.1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    n=st.integers(0, 80),
+    share=st.floats(0, 1),
+    window=st.sampled_from(["20min", "1h", 7200]),
+)
+def test_windows_partition_the_predictions_and_coverage_stays_a_share(
+    seed: int, n: int, share: float, window: str | int
+) -> None:
+    preds = _predictions(n, seed)
+    windows = quality_windows(
+        join_labels(preds, _feedback(preds, share)), classes=[0, 1], window=window
+    )
+    assert sum(w.n_predictions for w in windows) == n
+    assert sum(w.n_labeled for w in windows) == int(n * share)
+    for w in windows:
+        assert w.coverage is not None
+        assert 0.0 <= w.coverage <= 1.0
+        assert w.start <= w.end
+    starts = [(w.start, w.version) for w in windows]
+    assert starts == sorted(starts)

@@ -61,6 +61,8 @@ class Calibration:
     n: int = 0
 
     def __post_init__(self) -> None:
+        plain = tuple(c.item() if isinstance(c, np.generic) else c for c in self.classes)
+        object.__setattr__(self, "classes", plain)  # numpy scalars become JSON values
         if self.method not in _METHODS:
             raise InvalidInputError(
                 f"The calibration method must be one of {', '.join(_METHODS)}. "

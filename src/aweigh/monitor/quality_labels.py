@@ -1,10 +1,13 @@
-"""Coerce labels (and predicted outputs) that arrive as JSON values to the model's classes.
+"""Read labels, outputs and probabilities that arrive as JSON values into model terms.
 
 Feedback comes from outside: a label may be the text ``"1"`` for a model whose classes are
 the integers 0 and 1, the number ``1`` for a model whose classes are the strings ``"0"``
 and ``"1"``, or something that is no class at all (``"yes"``, a list). Coercion turns what
 can be read unambiguously into a class index and counts the rest as invalid, with a few
 examples, so a bad label is reported rather than crashing a monitor.
+
+:func:`proba_rows` does the same for the probability column: rows that are missing, of
+the wrong length or not probabilities are masked out and counted, not fatal.
 
 The work is vectorised: the values are factorized once and only the distinct values go
 through the (Python) coercion rules, so a million labels with a handful of distinct
