@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from fnmatch import fnmatchcase
+from types import MappingProxyType
 from typing import Any
 
 from aweigh.core.entities import ALERT_SEVERITIES
@@ -223,7 +224,7 @@ def _normalize(values: dict[str, Any], index: int | None) -> dict[str, Any]:
         isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
     ):
         raise fail("labels", f"must be a table of string keys and string values; got {labels!r}.")
-    out["labels"] = dict(labels)
+    out["labels"] = MappingProxyType(dict(labels))
     return out
 
 
@@ -276,8 +277,8 @@ def _condition(text: str, index: int | None, name: str) -> Condition:
         if math.isfinite(threshold):
             return Condition(text=text, op=found.group(1), threshold=threshold)
     raise ConfigError(
-        f"{_where(index, name)}: field 'condition' must be a comparison with a number like '> 0.1' or "
-        f"'<= 0.8' (operators > >= < <= == !=), or 'anomaly', 'anomaly:robust_z', "
+        f"{_where(index, name)}: field 'condition' must be a comparison with a number like "
+        f"'> 0.1' or '<= 0.8' (operators > >= < <= == !=), or 'anomaly', 'anomaly:robust_z', "
         f"'anomaly:ewma'; got {text!r}.",
         _details(index, name, "condition"),
     )
