@@ -20,6 +20,16 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
+def adult_test() -> pd.DataFrame:
+    path = SHARED_DATA / "adult" / "adult_test.csv"
+    if not path.exists():
+        from aweigh.demo import load_adult
+
+        return load_adult("test")
+    return pd.read_csv(path)
+
+
+@pytest.fixture(scope="session")
 def adult_train() -> pd.DataFrame:
     path = SHARED_DATA / "adult" / "adult_train.csv"
     if not path.exists():
