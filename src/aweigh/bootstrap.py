@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aweigh.core.errors import StoreURLError
+from aweigh.core.errors import ConfigError, StoreURLError
 from aweigh.registry.service import Registry
 from aweigh.settings import Settings
 from aweigh.storage.artifacts.base import ArtifactStore
@@ -162,10 +162,26 @@ def build_monitor(
 ) -> MonitorService:
     """The monitor service over ``events`` (default: a read-only reader of the events
     folder, safe beside a running server) with the configured alert rules and sinks."""
-    from aweigh.lifecycle.monitoring import MonitorService
+    from aweigh.lifecycle.monitoring import DEFAULT_ALERT_RULES, MonitorService
+    from aweigh.monitor.alerts import AlertEngine, parse_rules
+    from aweigh.monitor.sinks import parse_sinks
 
+    alerts = settings.alerts
+    unknown = set(alerts) - {"rules", "sinks"}
+    if unknown:
+        raise ConfigError(
+            f"alerts has unknown key(s) {', '.join(sorted(unknown))}; use [[alerts.rules]] "
+            "and [[alerts.sinks]]."
+        )
+    rules = parse_rules(alerts.get("rules") or list(DEFAULT_ALERT_RULES))
     if events is None:
         from aweigh.storage.events.reader import SegmentReader
 
         events = SegmentReader(settings.resolved_events_url.removeprefix("file://"))
-    return MonitorService(store, events, config=monitor_config(settings))
+    return MonitorService(
+        store,
+        events,
+        config=monitor_config(settings),
+        engine=AlertEngine(rules),
+        sinks=parse_sinks(alerts.get("sinks")),
+    )

@@ -162,18 +162,13 @@ class Settings(BaseSettings):
             "to watch fairness per window."
         ),
     )
-    alert_rules: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="Alert rules ([[alert_rules]] tables); unset: the documented defaults.",
-    )
-    alert_webhook_url: str | None = Field(
-        default=None, description="Where alerts are POSTed as JSON (unset: log only)."
-    )
-    alert_webhook_timeout_s: float = Field(
-        default=2.0, gt=0, le=60, description="Timeout of one webhook POST."
-    )
-    alert_webhook_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries of a failed webhook POST."
+    alerts: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Alert rules and sinks: [[alerts.rules]] (name, metric, condition, severity, "
+            "for, cooldown, model) and [[alerts.sinks]] (type = log | webhook, url, ...); "
+            "no rules: the documented defaults; no sinks: the log."
+        ),
     )
 
     # -- serving --------------------------------------------------------------------

@@ -275,3 +275,56 @@ def test_windows_are_aligned_to_utc() -> None:
     moment = datetime(2026, 11, 2, 9, 41, 7, tzinfo=UTC)
     assert window_bounds(moment, 3600) == (T0, T0 + HOUR)
     assert window_bounds(moment, 86_400)[0] == datetime(2026, 11, 2, tzinfo=UTC)
+
+
+class RecordingSink:
+    """A sink that keeps what it was sent (the webhook sink has its own tests against a
+    local HTTP receiver)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, transition: Any) -> None:
+        self.sent.append(transition)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        pass
+
+
+def test_drift_fires_one_stored_alert_per_series_and_resolves_when_it_ends(world: World) -> None:
+    from aweigh.lifecycle.monitoring import DEFAULT_ALERT_RULES
+    from aweigh.monitor.alerts import AlertEngine, parse_rules
+
+    w = world
+    sink = RecordingSink()
+    engine = AlertEngine(parse_rules(list(DEFAULT_ALERT_RULES)), clock=w.clock)
+    service = MonitorService(
+        w.registry.store,
+        w.log,
+        config=MonitorConfig(reference_events=1000),
+        clock=w.clock,
+        engine=engine,
+        sinks=[sink],
+    )
+    _serve(w, w.test.sample(2000, random_state=5), T0, "calm")  # the baseline traffic
+    _serve(w, _shifted(w.test, 2000), T0 + HOUR, "a")
+    _serve(w, _shifted(w.test, 2000, seed=8), T0 + 2 * HOUR, "b")
+    w.log.flush(timeout_s=30)
+    w.clock.advance(3600)
+
+    first = service.run()
+
+    fired = [t for t in first.transitions if t.alert.rule == "drift"]
+    assert [t.state for t in fired] == ["firing"]  # two drifted windows, one alert
+    assert "age" in fired[0].alert.labels["columns"]
+    assert first.firing == {"warning": 1}
+    assert sink.sent == first.transitions
+    stored = w.registry.store.alerts(model="income", state="firing")
+    assert [a.rule for a in stored] == ["drift"]
+
+    _serve(w, w.test.sample(3000, random_state=9), T0 + 3 * HOUR, "c")
+    w.log.flush(timeout_s=30)
+    w.clock.advance(2 * 3600)
+    second = service.run()
+    assert [t.state for t in second.transitions if t.alert.rule == "drift"] == ["resolved"]
+    assert w.registry.store.alerts(model="income", state="firing") == []

@@ -42,7 +42,18 @@ def handle_errors(fn: F) -> F:
 
 
 def _register_commands() -> None:
-    from aweigh.cli import data, demo, events, fairness, models, monitor, predict, privacy, serve
+    from aweigh.cli import (
+        alerts,
+        data,
+        demo,
+        events,
+        fairness,
+        models,
+        monitor,
+        predict,
+        privacy,
+        serve,
+    )
 
     app.add_typer(models.app, name="models")
     app.add_typer(data.app, name="data")
@@ -54,6 +65,7 @@ def _register_commands() -> None:
     app.command("serve")(serve.serve)
     app.add_typer(monitor.app, name="monitor")
     app.add_typer(fairness.app, name="fairness")
+    app.add_typer(alerts.app, name="alerts")
 
 
 _register_commands()

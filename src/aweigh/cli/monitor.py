@@ -53,23 +53,30 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """Recompute the windows that changed since the last pass (or one window you name)."""
-    service = _service()
     begin, finish = parse_moment(start, "start"), parse_moment(end, "end")
-    if begin is not None or version is not None:
-        if model is None or version is None or begin is None:
-            raise InvalidInputError(
-                "To evaluate one window give --model, --version and --start (and --end)."
-            )
-        outcome = service.evaluate(model, version, begin, finish or service.clock.now())
-        outcomes, errors = [outcome], []
-    else:
-        result = service.run(model=model)
-        outcomes, errors = result.windows, result.errors
+    if (begin is not None or version is not None) and (
+        model is None or version is None or begin is None
+    ):
+        raise InvalidInputError(
+            "To evaluate one window give --model, --version and --start (and --end)."
+        )
+    service = _service()
+    try:
+        if begin is not None and model is not None and version is not None:
+            result = service.evaluate_now(model, version, begin, finish or service.clock.now())
+        else:
+            result = service.run(model=model)
+    finally:
+        service.close()
+    outcomes, errors = result.windows, result.errors
     if as_json:
         records = [r.to_dict() for o in outcomes for r in o.records]
         print(json.dumps({"records": records, "errors": errors}, default=str, indent=1))
         return
     show_outcomes(outcomes)
+    for transition in result.transitions:
+        alert = transition.alert
+        console.print(f"[yellow]alert {transition.state}[/] ({alert.severity}): {alert.message}")
     for error in errors:
         console.print(f"[red]error[/]: {error}")
     if not outcomes and not errors:

@@ -91,8 +91,7 @@ def gather_window(
     """Read the window once: sketch the features and outputs, keep what quality needs.
 
     ``keep_columns`` are input columns kept per row (segments, sensitive attributes);
-    ``limit`` stops after that many rows (the first predictions of a version, for a
-    reference built from traffic).
+    ``limit`` reads only the earliest that many predictions (a version's baseline).
     """
     spec = WindowSpec(
         model=version.model_name,
@@ -100,6 +99,7 @@ def gather_window(
         features=features_of(version),
         start=start,
         end=end,
+        first=limit,
     )
     extras = [c for c in dict.fromkeys(keep_columns) if c in spec.features]
     data = WindowData()

@@ -20,12 +20,12 @@ compares them with each version's reference, stores one :class:`MonitorRecord` p
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pyarrow as pa
 
 from aweigh.core.clock import Clock, SystemClock
 from aweigh.core.entities import ModelVersion, MonitorRecord, thaw
@@ -37,11 +37,20 @@ from aweigh.lifecycle.monitor_checks import (
     quality_payload,
 )
 from aweigh.lifecycle.monitor_window import gather_window
+from aweigh.monitor.alerts import AlertEngine, AlertTransition, MetricPoint
 from aweigh.monitor.drift.sketch import WindowSketch
+from aweigh.monitor.sinks import AlertSink
 from aweigh.storage.base import MetadataStore
 from aweigh.storage.events import EventReader
 
-__all__ = ["MonitorConfig", "MonitorRun", "MonitorService", "Reference", "WindowOutcome"]
+__all__ = [
+    "DEFAULT_ALERT_RULES",
+    "MonitorConfig",
+    "MonitorRun",
+    "MonitorService",
+    "Reference",
+    "WindowOutcome",
+]
 
 log = logging.getLogger("aweigh.monitor")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -91,11 +100,51 @@ class WindowOutcome:
 
 @dataclass
 class MonitorRun:
-    """What one scheduled pass did."""
+    """What one scheduled pass did: windows, their metric points, alert changes."""
 
     windows: list[WindowOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    transitions: list[Any] = field(default_factory=list)
+    points: list[MetricPoint] = field(default_factory=list)
+    transitions: list[AlertTransition] = field(default_factory=list)
+    firing: dict[str, int] = field(default_factory=dict)
+
+
+#: The rules used when ``[[alerts.rules]]`` is not configured.
+DEFAULT_ALERT_RULES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "drift",
+        "metric": "drift.dataset",
+        "condition": "> 0",
+        "severity": "warning",
+        "cooldown": "1h",
+    },
+    {
+        "name": "accuracy-drop",
+        "metric": "quality.accuracy",
+        "condition": "anomaly",
+        "severity": "warning",
+    },
+    {
+        "name": "estimated-accuracy-drop",
+        "metric": "quality.estimated.accuracy",
+        "condition": "anomaly",
+        "severity": "info",
+    },
+    {
+        "name": "four-fifths",
+        "metric": "fairness.*.four_fifths",
+        "condition": "< 1",
+        "severity": "warning",
+        "cooldown": "1h",
+    },
+    {
+        "name": "latency-p99",
+        "metric": "serving.latency_p99_ms",
+        "condition": "anomaly",
+        "severity": "info",
+    },
+    {"name": "traffic", "metric": "serving.requests", "condition": "anomaly", "severity": "info"},
+)
 
 
 def window_bounds(moment: datetime, window_s: int) -> tuple[datetime, datetime]:
@@ -133,12 +182,23 @@ class MonitorService:
         *,
         config: MonitorConfig | None = None,
         clock: Clock | None = None,
+        engine: AlertEngine | None = None,
+        sinks: Sequence[AlertSink] = (),
     ) -> None:
         self.store = store
         self.event_log = event_log
         self.config = config or MonitorConfig()
         self.clock = clock or SystemClock()
+        self.engine = engine
+        self.sinks = list(sinks)
         self._references: dict[tuple[str, int], Reference] = {}
+        self._restored = False
+        self._lock = threading.Lock()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Flush the sinks (a webhook still retrying gets ``timeout_s``)."""
+        for sink in self.sinks:
+            sink.close(timeout_s)
 
     # -- what to compute -------------------------------------------------------------
     def models(self) -> list[str]:
@@ -201,6 +261,39 @@ class MonitorService:
                 except Exception as exc:  # one bad window must not stop the others
                     log.exception("monitoring %s/%s failed", name, version)
                     run.errors.append(f"{name}/{version}: {type(exc).__name__}: {exc}")
+        self.alert(run)
+        return run
+
+    # -- alerts -----------------------------------------------------------------------
+    def alert(self, run: MonitorRun) -> None:
+        """Turn the run's windows into metric points, feed the alert engine, store the
+        alerts that changed and hand the transitions to the sinks."""
+        points = [p for outcome in run.windows for p in metric_points(outcome)]
+        points.sort(key=lambda p: (p.ts or EPOCH, p.model, p.metric))
+        run.points = points
+        if self.engine is None:
+            return
+        with self._lock:
+            if not self._restored:
+                firing = self.store.alerts(state="firing", limit=100_000)
+                run.transitions += self.engine.restore(firing)
+                self._restored = True
+            run.transitions += self.engine.observe(points)
+            for record in self.engine.pop_changed():
+                self.store.save_alert(record)
+            firing_now = self.engine.firing()
+        run.firing = dict(Counter(a.severity for a in firing_now))
+        for transition in run.transitions:
+            for sink in self.sinks:
+                try:
+                    sink.send(transition)
+                except Exception:  # a sink must never stop monitoring
+                    log.warning("alert sink %r failed", sink, exc_info=True)
+
+    def evaluate_now(self, model: str, version: int, start: datetime, end: datetime) -> MonitorRun:
+        """One window you name (not aligned), stored and alerted like a scheduled one."""
+        run = MonitorRun(windows=[self.evaluate(model, version, start, end)])
+        self.alert(run)
         return run
 
     # -- one window -------------------------------------------------------------------
@@ -341,12 +434,3 @@ class MonitorService:
             out[kind] = [r.to_dict() for r in records]
         out["alerts"] = [a.to_dict() for a in self.store.alerts(model=model, state="firing")]
         return out
-
-    def points(self, outcome: WindowOutcome) -> list[Any]:
-        """The metric points of a window's records, for the alert engine and /metrics."""
-        return metric_points(outcome)
-
-
-def as_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Plain rows as an Arrow table (for tests and the CLI)."""
-    return pa.Table.from_pylist(list(rows))

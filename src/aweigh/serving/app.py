@@ -99,6 +99,8 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await pool.close()
+            if state.monitor is not None:
+                state.monitor.close(2.0)
             if event_log is not None:
                 await asyncio.get_running_loop().run_in_executor(None, event_log.close)
 

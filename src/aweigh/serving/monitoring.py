@@ -115,6 +115,7 @@ def run_pass(state: AppState, model: str | None = None) -> dict[str, Any]:
             for w in run.windows
         ],
         "alerts": [t.to_dict() for t in run.transitions],
+        "firing": run.firing,
         "errors": run.errors,
     }
 

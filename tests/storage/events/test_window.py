@@ -149,3 +149,12 @@ def test_bad_window_specs_are_refused_with_the_reason(
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         read_window_table(log, spec)
+
+
+def test_first_keeps_the_earliest_predictions_in_time_order(
+    log: EventLog, adult_train: pd.DataFrame
+) -> None:
+    events = predictions(_adult(adult_train, 500))
+    _write(log, list(reversed(events)))
+    table = read_window_table(log, WindowSpec("adult", FEATURES, first=10))
+    assert sorted(table.column("request_id").to_pylist()) == sorted(f"req-{i}" for i in range(10))

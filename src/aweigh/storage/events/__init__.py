@@ -13,7 +13,7 @@ answers which subjects a time range exposed, applies retention
 
 from __future__ import annotations
 
-from aweigh.storage.events.base import EventLog, EventLogStats
+from aweigh.storage.events.base import EventLog, EventLogStats, EventReader
 from aweigh.storage.events.erasure import ErasureOutcome
 from aweigh.storage.events.export import ExportOutcome
 from aweigh.storage.events.memory import MemoryEventLog
@@ -26,6 +26,7 @@ __all__ = [
     "Event",
     "EventLog",
     "EventLogStats",
+    "EventReader",
     "ExportOutcome",
     "MemoryEventLog",
     "ParquetEventLog",

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
@@ -31,6 +31,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
 QueryParams = list[Any] | dict[str, Any] | None
+
+
+class EventReader(Protocol):
+    """What reading events needs: an event log, or a read-only ``SegmentReader``."""
+
+    def query(self, sql: str, params: QueryParams = None) -> pa.Table: ...
+
+    def query_batches(
+        self, sql: str, params: QueryParams = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,12 @@ class SegmentReader:
         finally:
             conn.close()
 
+    def query_batches(
+        self, sql: str, params: QueryParams = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """:meth:`stream` under the name an event log uses (``EventReader``)."""
+        return self.stream(sql, params, batch_rows)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -23,7 +23,7 @@ import orjson
 import pyarrow as pa
 
 from aweigh.core.errors import InvalidInputError
-from aweigh.storage.events.base import EventLog
+from aweigh.storage.events.base import EventReader
 
 __all__ = ["SQL_TYPES", "WindowSpec", "read_window", "read_window_table", "window_sql"]
 
@@ -49,7 +49,8 @@ class WindowSpec:
 
     ``features`` maps each feature to its dtype (aweigh's vocabulary or a DuckDB type);
     ``start`` is inclusive, ``end`` exclusive, both timezone-aware. ``labels`` joins the
-    latest feedback per prediction (by request id and row, whenever it arrived).
+    latest feedback per prediction (by request id and row, whenever it arrived);
+    ``first`` keeps only the earliest predictions (in time order).
     """
 
     model: str
@@ -58,6 +59,7 @@ class WindowSpec:
     start: datetime | None = None
     end: datetime | None = None
     labels: bool = True
+    first: int | None = None  # only the earliest ``first`` predictions (a baseline)
 
 
 def _sql_type(name: str, dtype: str) -> str:
@@ -108,6 +110,9 @@ def window_sql(spec: WindowSpec) -> tuple[str, dict[str, Any]]:
         'SELECT request_id, "row", version, ts, output, proba, latency_ms, inputs FROM events '
         "WHERE " + " AND ".join(where)
     )
+    if spec.first is not None:
+        predictions += ' ORDER BY ts, request_id, "row" LIMIT $first'
+        params["first"] = int(spec.first)
     if not spec.labels:
         sql = (
             f'WITH p AS ({predictions}) SELECT request_id, "row", version, ts, latency_ms, '
@@ -133,7 +138,7 @@ FROM p LEFT JOIN f ON p.request_id = f.request_id AND p."row" = f."row"
 
 
 def read_window(
-    log: EventLog, spec: WindowSpec, *, batch_rows: int = 65_536
+    log: EventReader, spec: WindowSpec, *, batch_rows: int = 65_536
 ) -> Iterator[pa.RecordBatch]:
     """The window's predictions in record batches (bounded memory), labels attached.
 
@@ -145,7 +150,7 @@ def read_window(
     return log.query_batches(sql, params, batch_rows)
 
 
-def read_window_table(log: EventLog, spec: WindowSpec) -> pa.Table:
+def read_window_table(log: EventReader, spec: WindowSpec) -> pa.Table:
     """:func:`read_window` as one table, features flattened to top-level columns.
 
     Feature columns that clash with an event column get a ``feature.`` prefix.
