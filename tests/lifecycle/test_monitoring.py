@@ -328,3 +328,17 @@ def test_drift_fires_one_stored_alert_per_series_and_resolves_when_it_ends(world
     second = service.run()
     assert [t.state for t in second.transitions if t.alert.rule == "drift"] == ["resolved"]
     assert w.registry.store.alerts(model="income", state="firing") == []
+
+
+def test_a_restarted_monitor_reuses_the_stored_baseline(world: World) -> None:
+    w = world
+    _serve(w, w.test.sample(1500, random_state=11), T0, "a")
+    w.log.flush(timeout_s=30)
+    first = _service(w).evaluate("income", w.version.version, T0, T0 + HOUR)
+    [reference] = w.registry.store.monitor_records("income", kind="reference")
+    again = _service(w).evaluate("income", w.version.version, T0, T0 + HOUR)  # a new process
+    assert w.registry.store.monitor_records("income", kind="reference") == [reference]
+    a, b = first.record("drift"), again.record("drift")
+    assert a is not None
+    assert b is not None
+    assert a.payload["outputs"] == b.payload["outputs"]

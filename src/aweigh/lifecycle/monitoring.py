@@ -398,7 +398,7 @@ class MonitorService:
             mv.model_name, version=mv.version, kind="reference", limit=1
         )
         if stored:
-            payload = stored[0].payload
+            payload = thaw(stored[0].payload)
             return WindowSketch.from_dict(payload["outputs"]), int(payload["rows"])
         data = gather_window(
             self.event_log, mv, start=None, end=None, limit=self.config.reference_events
@@ -423,7 +423,7 @@ class MonitorService:
         stored = self.store.monitor_records(
             mv.model_name, version=mv.version, kind="reference", limit=1
         )
-        return WindowSketch.from_dict(stored[0].payload["features"]) if stored else None
+        return WindowSketch.from_dict(thaw(stored[0].payload)["features"]) if stored else None
 
     # -- reading back -------------------------------------------------------------------
     def latest(self, model: str, *, version: int | None = None, limit: int = 24) -> dict[str, Any]:
