@@ -105,3 +105,27 @@ async def test_a_model_without_traffic_has_empty_monitor_history(
     body = (await client.get("/v1/models/income/monitor")).json()
     assert body["drift"] == []
     assert body["alerts"] == []
+
+
+async def test_an_admin_run_of_one_named_window_returns_its_payloads(
+    make_client: Any, adult_rows: pd.DataFrame
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    async with make_client(monitor_interval_s=0, monitor_reference_events=100) as client:
+        await _predict(client, adult_rows.head(200))
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        window = {
+            "model": "income",
+            "version": 1,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+        body = (await client.post("/v1/admin/monitor/run", json=window)).json()
+        [only] = body["windows"]
+        assert only["rows"] == 200
+        assert only["payloads"]["quality"]["overall"]["n"] == 200
+        bad = await client.post("/v1/admin/monitor/run", json={**window, "start": "yesterday"})
+        assert bad.status_code == 422
+        assert "ISO 8601" in bad.json()["error"]["message"]

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import GaugeMetricFamily
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aweigh.core.entities import thaw
 from aweigh.core.errors import InvalidInputError
 from aweigh.core.names import validate_model_name
 from aweigh.serving.codec import parse_json
@@ -92,12 +94,19 @@ async def schedule(state: AppState) -> None:
             log.warning("a monitor pass failed (it will run again)", exc_info=True)
 
 
-def run_pass(state: AppState, model: str | None = None) -> dict[str, Any]:
+def run_pass(
+    state: AppState,
+    model: str | None = None,
+    window: tuple[int, datetime, datetime] | None = None,
+) -> dict[str, Any]:
     """One monitor pass (on a worker thread): windows, gauges, alerts."""
     monitor = _monitor_of(state)
     if state.event_log is not None:
         state.event_log.flush(timeout_s=10)
-    run = monitor.run(model=model)
+    if window is not None and model is not None:
+        run = monitor.evaluate_now(model, *window)
+    else:
+        run = monitor.run(model=model)
     if state.gauges is not None:
         state.gauges.update(run.points, run.firing)
     for error in run.errors:
@@ -111,6 +120,7 @@ def run_pass(state: AppState, model: str | None = None) -> dict[str, Any]:
                 "end": w.end.isoformat(),
                 "rows": w.rows,
                 "records": {r.kind: r.summary for r in w.records},
+                "payloads": {r.kind: thaw(r.payload) for r in w.records} if window else None,
             }
             for w in run.windows
         ],
@@ -149,19 +159,50 @@ async def model_monitor(request: Request) -> Response:
     return JSONResponse(body)
 
 
+_RUN_BODY = (
+    'The body must be {}, {"model": "<name>"}, or one window: {"model": "<name>", '
+    '"version": 3, "start": "2026-11-29T14:00:00Z", "end": "2026-11-29T15:00:00Z"}.'
+)
+
+
 async def run_now(request: Request) -> Response:
-    """``POST /v1/admin/monitor/run``: a pass now (optionally one model)."""
+    """``POST /v1/admin/monitor/run``: a pass now (optionally one model), or one window
+    you name (``version``, ``start``, ``end``): stored and alerted like scheduled ones."""
     state: AppState = request.app.state.aweigh
     authorise(request, state)
     body = await read_body(request, state.settings.max_body_bytes)
     data = parse_json(body) if body.strip() else {}
-    if not isinstance(data, dict) or set(data) - {"model"}:
-        raise InvalidInputError('The body must be {} or {"model": "<name>"}.')
+    if not isinstance(data, dict) or set(data) - {"model", "version", "start", "end"}:
+        raise InvalidInputError(_RUN_BODY)
     model = data.get("model")
     if model is not None:
         model = validate_model_name(model)
-    result = await state.pool.run_io(lambda: run_pass(state, model))
+    if {"version", "start", "end"} & set(data):
+        window = _window(data, model)
+        result = await state.pool.run_io(lambda: run_pass(state, model, window))
+    else:
+        result = await state.pool.run_io(lambda: run_pass(state, model))
     return JSONResponse(result)
+
+
+def _window(data: dict[str, Any], model: str | None) -> tuple[int, datetime, datetime]:
+    version = data.get("version")
+    if model is None or not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInputError(_RUN_BODY)
+    bounds = []
+    for key in ("start", "end"):
+        raw = data.get(key)
+        try:
+            moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise InvalidInputError(
+                f"The window {key} must be an ISO 8601 time with a zone, e.g. "
+                f"2026-11-29T14:00:00Z; got {raw!r}."
+            )
+        bounds.append(moment.astimezone(UTC))
+    return version, bounds[0], bounds[1]
 
 
 def _int(raw: str | None, name: str, low: int, high: int) -> int | None:
