@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -47,6 +48,7 @@ def demo(
         show_rejected_request,
         validate_with_quarantine,
     )
+    from aweigh.cli.demo_monitoring import show_monitoring, timed
     from aweigh.demo.datasets import ADULT_TARGET, load_adult, with_customers
     from aweigh.demo.run import MODEL_NAME, SUBJECT_FIELD, run_demo
     from aweigh.demo.traffic import records
@@ -67,8 +69,24 @@ def demo(
         show_rejected_request(
             base_url, MODEL_NAME, records(test.drop(columns=[ADULT_TARGET]).head(1))[0]
         )
-        traffic = _send_traffic(base_url, MODEL_NAME, test, ADULT_TARGET, concurrency)
+        console.print("\n[bold]Phase 1[/]: the Adult test rows, like the training data")
+        sent: list[object] = []
+        first = timed(
+            lambda: sent.append(
+                _send_traffic(base_url, MODEL_NAME, test, ADULT_TARGET, concurrency)
+            )
+        )
+        traffic = sent[0]
         console.print(_summary(base_url, traffic, concurrency))
+        show_monitoring(
+            base_url,
+            MODEL_NAME,
+            reg.resolve(result.champion).version,
+            first,
+            test,
+            lambda frame, _: _send_traffic(base_url, MODEL_NAME, frame, ADULT_TARGET, concurrency),
+            settings.home,
+        )
         show_privacy(base_url, settings, MODEL_NAME, str(test["customer_id"].iloc[0]))
         _print_examples(base_url, MODEL_NAME, test.drop(columns=[ADULT_TARGET]).iloc[0])
         if serve:
@@ -117,13 +135,17 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def _server(port: int) -> Iterator[str]:
     """``aweigh serve`` in its own process (as in production), stopped on exit."""
-    from aweigh.demo.run import SUBJECT_FIELD
+    from aweigh.demo.run import MODEL_NAME, SUBJECT_FIELD
 
     env = {
         **os.environ,
         "AWEIGH_SERVE_PORT": str(port),
         "AWEIGH_SERVE_HOST": "127.0.0.1",
         "AWEIGH_SUBJECT_FIELD": SUBJECT_FIELD,
+        "AWEIGH_MONITOR_FAIRNESS": json.dumps(
+            {MODEL_NAME: {"sensitive": ["sex", "race"], "positive": ">50K"}}
+        ),
+        "AWEIGH_MONITOR_SEGMENTS": json.dumps({MODEL_NAME: ["sex"]}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "aweigh", "serve", "--log-level", "warning"], env=env
