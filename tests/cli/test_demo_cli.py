@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aweigh.cli._context import registry
@@ -11,7 +13,7 @@ from tests.cli._support import USER, invoke_json, invoke_ok
 
 
 @pytest.mark.slow
-def test_demo_registers_promotes_and_serves_real_traffic() -> None:
+def test_demo_registers_promotes_and_serves_real_traffic(cli_home: Path) -> None:
     output = invoke_ok("demo", "--rows", "300", "--concurrency", "8").stdout
     for expected in (
         "adult-income/1",
@@ -30,9 +32,19 @@ def test_demo_registers_promotes_and_serves_real_traffic() -> None:
         "age=999 is above max",
         "What the event log holds",
         '"kind": "erasure"',
+        "Phase 2: 300 shifted requests",
+        "Monitoring, per phase of traffic",
+        "phase 1 (like training): no feature drift.",
+        "Drift detected in phase 2",
+        "  age: KS distance",
+        "Fairness by sex and race",
+        "four-fifths",
+        "Monitoring report (HTML, opens offline)",
     ):
         assert expected in output, expected
     assert "events logged" in output
+    [report] = (cli_home / "reports").glob("monitor-*.html")
+    assert "adult-income monitoring" in report.read_text()
 
     versions = invoke_json("models", "show", "adult-income")["versions"]
     assert [v["ref"] for v in versions] == ["adult-income/1", "adult-income/2"]
