@@ -121,6 +121,8 @@ def category_counts(values: Any) -> tuple[pa.Array, npt.NDArray[np.int64], int, 
     rows = len(arr)
     if pa.types.is_null(arr.type):
         return pa.array([], type=pa.large_string()), np.zeros(0, np.int64), rows, rows
+    if pa.types.is_dictionary(arr.type) and pa.types.is_floating(arr.type.value_type):
+        arr = arr.dictionary_decode()  # NaN may hide in the dictionary
     if pa.types.is_floating(arr.type):
         arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
     if not pa.types.is_dictionary(arr.type):
@@ -129,11 +131,6 @@ def category_counts(values: Any) -> tuple[pa.Array, npt.NDArray[np.int64], int, 
         except pa.ArrowNotImplementedError:
             arr = pc.dictionary_encode(_text(arr))
     dictionary = arr.dictionary
-    if pa.types.is_floating(dictionary.type):  # a NaN entry inside a dictionary
-        keep = pc.invert(pc.fill_null(pc.is_nan(dictionary), False))
-        if not pc.all(keep).as_py():
-            arr = arr.dictionary_decode()
-            return category_counts(pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr))
     codes = np.asarray(pc.fill_null(arr.indices.cast(pa.int64()), -1), dtype=np.int64)
     present = codes[codes >= 0]
     counts = np.bincount(present, minlength=len(dictionary)).astype(np.int64)
