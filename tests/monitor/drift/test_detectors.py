@@ -36,7 +36,7 @@ def sketch(values: object, kind: str = "numeric") -> ColumnSketch:
 
 @pytest.fixture(scope="module")
 def small() -> tuple[Floats, Floats]:
-    """Samples small enough for exact sketches (no compaction at k=1000)."""
+    """Samples small enough for exact sketches (no compaction at k=2000)."""
     rng = np.random.default_rng(42)
     return rng.normal(size=1000), rng.normal(0.2, 1.2, size=600)
 

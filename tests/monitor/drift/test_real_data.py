@@ -85,7 +85,7 @@ def test_the_domain_classifier_separates_shifted_adult_rows_and_names_the_featur
     assert checks["domain_classifier"].kind == "multivariate"
     top = [f["column"] for f in checks["domain_classifier"].detail["top_features"][:2]]
     assert sorted(top) == ["age", "education"]
-    assert "the domain classifier check drifted too" in report.summary
+    assert "multivariate drift: the domain classifier" in report.summary
     assert classifier.column == "*"
 
 
@@ -101,6 +101,9 @@ def test_a_broken_correlation_is_seen_only_by_the_multivariate_checks() -> None:
     assert checks["pca"].drifted, checks["pca"].reason
     assert checks["domain_classifier"].drifted, checks["domain_classifier"].reason
     assert report.dataset_drift
+    assert report.summary.startswith("No drift in 2 tested columns; multivariate drift: the ")
+    assert "domain classifier" in report.summary
+    assert "PCA" in report.summary
 
 
 def test_multivariate_checks_report_too_few_rows_instead_of_failing() -> None:

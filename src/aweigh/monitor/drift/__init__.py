@@ -35,7 +35,7 @@ error in the effect (0 when exact). Then::
   1e-11) but never crosses the floor, while a real 0.3-sd shift in 1,000 rows (KS 0.12)
   clears both the floor and the critical value (0.066 at alpha 0.01/25).
 - Subtracting ``approx_error`` means sketch error can hide a borderline change but
-  never invent one; monitor sketches use ``k=1000`` so that error stays far below the
+  never invent one; monitor sketches use ``k=2000`` so that error stays far below the
   floors.
 
 Fewer than 30 present values on a side, all values missing, an absent or new column:

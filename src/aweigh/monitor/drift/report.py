@@ -20,6 +20,7 @@ __all__ = ["MULTIVARIATE", "DriftReport", "sort_results"]
 #: the ``column`` of results that look at all features together
 MULTIVARIATE = "*"
 _SHOWN_UNTESTED = 10
+_NAMES = {"domain_classifier": "domain classifier", "pca": "PCA"}
 
 
 def sort_results(results: list[DriftResult]) -> tuple[DriftResult, ...]:
@@ -86,10 +87,15 @@ class DriftReport:
             shown = ", ".join(untested[:_SHOWN_UNTESTED])
             more = f" and {len(untested) - _SHOWN_UNTESTED} more" if len(untested) > 10 else ""
             text += f"; {len(untested)} not tested: {shown}{more}"
-        for result in self.results:
-            if result.column == MULTIVARIATE and result.drifted:
-                text += f"; the {result.method.replace('_', ' ')} check drifted too"
+        moved = [_NAMES.get(r.method, r.method) for r in self._multivariate if r.drifted]
+        if moved:
+            text += f"; multivariate drift: the {' and the '.join(moved)} check"
+            text += "s see it" if len(moved) > 1 else " sees it"
         return text + "."
+
+    @property
+    def _multivariate(self) -> list[DriftResult]:
+        return [r for r in self.results if r.column == MULTIVARIATE]
 
     def for_column(self, column: str) -> list[DriftResult]:
         """The results about one column."""

@@ -8,10 +8,11 @@ row and missing counts. A :class:`WindowSketch` is one per column of a table.
 
 Windows merge (hourly into daily) and round-trip through JSON; a training
 :class:`~aweigh.data.profile.Profile` converts into a reference without its raw data
-(:meth:`WindowSketch.from_profile`). Monitor sketches use ``k=1000`` (profiles use 200):
-the KS decision subtracts the sketch error bound, and at ``k=1000`` that bound stays
-well below the smallest effect that raises an alarm (about 0.3% of rank per side
-when a million values arrive in small batches, 0.05% when they arrive at once).
+(:meth:`WindowSketch.from_profile`). Monitor sketches use ``k=2000`` (profiles use 200):
+decisions subtract the sketch error bound, and at ``k=2000`` the bounds stay well below
+the effect floors even for a million values arriving 1,000 at a time (measured: KS
+0.002 of 0.04, PSI 0.0012 of 0.01, JS 0.011 of 0.035, Wasserstein 0.019 of 0.1 sd)
+for about 6,000 kept values (~120 KB of JSON) per numeric column.
 Categories are exact while a column has at most ``capacity`` (1,024) distinct values.
 
 >>> import numpy as np
@@ -47,7 +48,7 @@ from aweigh.monitor.drift._values import (
 
 __all__ = ["DEFAULT_CAPACITY", "DEFAULT_K", "ColumnSketch", "WindowSketch"]
 
-DEFAULT_K = 1000
+DEFAULT_K = 2000
 DEFAULT_CAPACITY = 1024
 _NUMBERS = ("numeric", "datetime")
 _PROFILE_KINDS = {
