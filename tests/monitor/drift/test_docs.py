@@ -10,6 +10,7 @@ import pytest
 import aweigh.drift
 from aweigh.monitor.drift import (
     chi_square,
+    column,
     jensen_shannon,
     ks,
     missing,
@@ -23,7 +24,7 @@ from aweigh.monitor.drift import (
 
 @pytest.mark.parametrize(
     "module",
-    [chi_square, jensen_shannon, ks, missing, outputs, psi, sketch, streaming, wasserstein],
+    [chi_square, column, jensen_shannon, ks, missing, outputs, psi, sketch, streaming, wasserstein],
     ids=lambda m: m.__name__.rsplit(".", 1)[-1],
 )
 def test_docstring_examples_run(module: ModuleType) -> None:
