@@ -222,8 +222,18 @@ def test_a_malformed_window_is_refused_naming_the_problem() -> None:
         WindowSketch.from_dict({"type": "window_sketch", "format_version": 9})
     with pytest.raises(InvalidInputError, match="needs whole numbers 'rows'"):
         WindowSketch.from_dict({"type": "window_sketch", "format_version": 1, "rows": "x"})
-    with pytest.raises(InvalidInputError, match="must be a pandas DataFrame"):
-        WindowSketch().update(42)
+    for bad in (42, "a.csv", {"x": [1.0]}):
+        with pytest.raises(InvalidInputError, match="must be a pandas DataFrame"):
+            WindowSketch().update(bad)
+
+
+def test_window_reads_a_list_or_a_generator_of_batches() -> None:
+    frames = [pd.DataFrame({"x": [float(i)] * 10}) for i in range(3)]
+    listed, generated = WindowSketch(), WindowSketch()
+    listed.update(frames)
+    generated.update(frame for frame in frames)
+    assert listed.rows == generated.rows == 30
+    assert listed.to_dict() == generated.to_dict()
 
 
 def test_window_from_profile_picks_columns(adult_train: pd.DataFrame) -> None:

@@ -97,8 +97,8 @@ class WindowSketch:
             for batch in data:
                 self._add(pa.Table.from_batches([batch]))
             return
-        if isinstance(data, Iterable) and not _is_table(data):
-            for part in data:
+        if isinstance(data, list | tuple | Iterator) and not _is_table(data):
+            for part in data:  # batches, one at a time
                 self.update(part)
             return
         self._add(to_arrow(data, what="The window"))
