@@ -46,6 +46,7 @@ def _register_commands() -> None:
         alerts,
         data,
         demo,
+        drift,
         events,
         fairness,
         models,
@@ -63,6 +64,7 @@ def _register_commands() -> None:
     app.add_typer(events.app, name="events")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.command("drift")(drift.drift)
     app.add_typer(monitor.app, name="monitor")
     app.add_typer(fairness.app, name="fairness")
     app.add_typer(alerts.app, name="alerts")
