@@ -26,6 +26,8 @@ EXPECTED = [
     "alias_at",
     "alias_history",
     "connect",
+    "drift",
+    "fairness",
     "infer_contract",
     "load",
     "models",
@@ -94,3 +96,20 @@ def test_module_functions_use_the_connected_registry(
     assert aweigh.parse_ref("income/2") == aweigh.ModelRef("income", version=2)
     with pytest.raises(ModelNotFoundError):
         aweigh.load("churn")
+
+
+def test_drift_and_fairness_are_reachable_from_the_top_level_on_adult(
+    adult_train: pd.DataFrame, adult_test: pd.DataFrame
+) -> None:
+    report = aweigh.drift.compare(adult_train.drop(columns=["income"]), adult_test.head(5000))
+    assert report.drifted == []
+    older = adult_test.head(2000).assign(age=adult_test["age"].head(2000) + 8)
+    assert "age" in aweigh.drift.compare(adult_train, older).drifted
+    audit = aweigh.fairness.audit(
+        adult_test.assign(predicted=adult_test["income"]),
+        label="income",
+        prediction="predicted",
+        sensitive=["sex"],
+        positive=">50K",
+    )
+    assert audit.attribute("sex").demographic_parity_difference.value > 0.1

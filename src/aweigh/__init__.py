@@ -37,6 +37,8 @@ __all__ = [
     "alias_at",
     "alias_history",
     "connect",
+    "drift",
+    "fairness",
     "infer_contract",
     "load",
     "models",
@@ -142,3 +144,15 @@ def profile_table(table: Any, **options: Any) -> Any:
     from aweigh.data.profile import profile_table as profile
 
     return profile(table, **options)
+
+
+_SUBMODULES = frozenset(("drift", "fairness"))
+
+
+def __getattr__(name: str) -> Any:
+    """``aweigh.drift`` and ``aweigh.fairness`` load on first use (they import scipy)."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"aweigh.{name}")
+    raise AttributeError(f"module 'aweigh' has no attribute {name!r}")
