@@ -20,7 +20,7 @@ from typing import Any
 
 from aweigh.core.errors import InvalidInputError
 from aweigh.report import monitor_plots as plots
-from aweigh.report.monitor_page import as_float, fmt, need_mapping, page, text
+from aweigh.report.monitor_page import as_float, figure, fmt, need_mapping, page, text, wide
 
 __all__ = ["drift_sections", "render_drift_html"]
 
@@ -186,7 +186,8 @@ def _overview(results: Sequence[Mapping[str, Any]]) -> str:
         texts=[f"{fmt(r.get('effect'), 3)} / {fmt(r.get('threshold'), 3)}" for r in shown],
         width=560,
     )
-    return f"<h3>Effect / threshold</h3>{svg}{note}"
+    caption = "effect over threshold per check: past the dashed line means drifted"
+    return f"<h3>Effect / threshold</h3>{figure(caption, svg)}{note}"
 
 
 def _table(results: Sequence[Mapping[str, Any]]) -> str:
@@ -198,20 +199,19 @@ def _table(results: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for r in results:
         bad = bool(r.get("drifted"))
-        effect_name = ""
-        if r.get("effect_name"):
-            effect_name = f" <span class='muted'>{text(r['effect_name'])}</span>"
+        effect_name = text(str(r.get("effect_name") or "effect").replace("_", " "))
         row_class = " class='bad'" if bad else ""
         verdict = '<span class="tag bad">drift</span>' if bad else '<span class="tag ok">no</span>'
         rows.append(
             f"<tr{row_class}><td class='name'>{text(r.get('column'))}</td>"
             f"<td>{fmt(r.get('kind'))}</td><td>{fmt(r.get('method'))}</td>"
-            f"<td>{fmt(r.get('statistic'))}</td><td>{fmt(r.get('effect'))}{effect_name}</td>"
+            f"<td>{fmt(r.get('statistic'))}</td>"
+            f"<td title='{effect_name}'>{fmt(r.get('effect'))}</td>"
             f"<td>{fmt(r.get('threshold'))}</td><td>{fmt(r.get('p_value'), 3)}</td>"
             f"<td>{fmt(r.get('n_reference'))} / {fmt(r.get('n_current'))}</td>"
-            f"<td>{verdict}</td><td class='text'>{text(r.get('reason', ''), 300)}</td></tr>"
+            f"<td>{verdict}</td><td class='text reason'>{text(r.get('reason', ''), 300)}</td></tr>"
         )
-    return f"<table class='drift'>{head}{''.join(rows)}</table>"
+    return wide(f"<table class='drift'>{head}{''.join(rows)}</table>")
 
 
 def _plot(results: Sequence[Mapping[str, Any]], name: str) -> str:
@@ -256,7 +256,7 @@ def _checks(results: Sequence[Mapping[str, Any]]) -> str:
         f"<td class='text'>{text(r.get('reason', ''), 300)}</td></tr>"
         for r in results
     ]
-    return f"<table class='checks'>{head}{''.join(rows)}</table>"
+    return wide(f"<table class='checks'>{head}{''.join(rows)}</table>")
 
 
 def _card(results: Sequence[Mapping[str, Any]]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aweigh.core.errors import InvalidInputError
 from aweigh.report import monitor_plots as plots
-from aweigh.report.monitor_page import as_float, fmt, page, pct, text
+from aweigh.report.monitor_page import as_float, figure, fmt, page, pct, text, wide
 
 __all__ = ["fairness_sections", "render_fairness_html"]
 
@@ -94,7 +94,10 @@ def _by_attribute(groups: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping
 
 def _interval(item: Mapping[str, Any], name: str, percent: bool = False) -> str:
     value, low, high = estimate(item, name)
-    show = pct if percent else fmt
+
+    def show(number: float) -> str:
+        return pct(number) if percent else fmt(number, 3)
+
     if value is None:
         return fmt(None)
     if low is None or high is None:
@@ -130,8 +133,7 @@ def _summary(report: Mapping[str, Any], attributes: Sequence[Mapping[str, Any]])
         head = "<b>Fairness: pass</b>" if attributes else "<b>Fairness per group</b>"
     alarm = " alarm" if problems else ""
     items = f"<ul>{''.join(problems)}</ul>" if problems else ""
-    line = f"<p class='muted'>{text(report['summary'], 2000)}</p>" if report.get("summary") else ""
-    return f'<div class="summary{alarm}" id="fairness-summary">{head} ({facts}).{items}</div>{line}'
+    return f'<div class="summary{alarm}" id="fairness-summary">{head} ({facts}).{items}</div>'
 
 
 def _gaps(attribute: Mapping[str, Any]) -> str:
@@ -170,21 +172,20 @@ def _plots(groups: Sequence[Mapping[str, Any]], overall: Mapping[str, Any] | Non
         if all(v[0] is None for v in values):
             continue
         rule = estimate(overall, name)[0] if overall else None
-        out.append(
-            plots.hbars(
-                labels,
-                [v[0] for v in values],
-                lows=[v[1] for v in values],
-                highs=[v[2] for v in values],
-                colours=[_colour(g) for g in groups],
-                rule=rule,
-                rule_label="overall" if rule is not None else "",
-                scale_max=1.0,
-                texts=[fmt(v[0], 3) if v[0] is not None else "\u2013" for v in values],
-                title=f"{label} per group, with {label} interval",
-                width=420,
-            )
+        svg = plots.hbars(
+            labels,
+            [v[0] for v in values],
+            lows=[v[1] for v in values],
+            highs=[v[2] for v in values],
+            colours=[_colour(g) for g in groups],
+            rule=rule,
+            rule_label="overall" if rule is not None else "",
+            scale_max=1.0,
+            texts=[fmt(v[0], 3) if v[0] is not None else "\u2013" for v in values],
+            title=f"{label} per group with its interval",
+            width=420,
         )
+        out.append(figure(f"{label}: whisker = interval, dashed = overall", svg))
     return f"<div class='plots'>{''.join(out)}</div>"
 
 
@@ -210,7 +211,7 @@ def _table(groups: Sequence[Mapping[str, Any]]) -> str:
             f"<td>{fmt(g.get('p_selection'), 3)}</td><td>{fmt(g.get('p_tpr'), 3)}</td>"
             f"<td>{verdict}</td></tr>"
         )
-    return f"<table class='fairness'>{head}{''.join(rows)}</table>"
+    return wide(f"<table class='fairness'>{head}{''.join(rows)}</table>")
 
 
 def fairness_sections(report: Any) -> list[str]:

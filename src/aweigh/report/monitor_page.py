@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from aweigh.core.errors import InvalidInputError
 
-__all__ = ["as_float", "fmt", "need_mapping", "page", "pct", "text"]
+__all__ = ["as_float", "figure", "fmt", "need_mapping", "page", "pct", "stamp", "text", "wide"]
 
 _TEXT_CHARS = 80
 _CSS = """
@@ -24,8 +25,10 @@ h3{margin:0 0 .3rem;font-size:1.05rem;word-break:break-all}
 .sub{color:#5b6575;margin:0 0 1.2rem}
 table{border-collapse:collapse;margin:.4rem 0}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e3e7ee;text-align:right;vertical-align:top}
-th{background:#f4f6f9;font-weight:600}
-td.name,th.name,td.text,th.text{text-align:left;word-break:break-all;max-width:30rem}
+th{background:#f4f6f9;font-weight:600}td{white-space:nowrap}
+td.name,th.name,td.text,th.text{text-align:left;white-space:normal;overflow-wrap:break-word;
+min-width:5rem;max-width:30rem}
+td.reason{min-width:18rem}.wide{overflow-x:auto;max-width:100%}
 table.kv th{text-align:left}
 tr.bad td{background:#fdf1f0}
 .summary{border-left:4px solid #4c78a8;background:#f3f6fb;padding:.6rem .9rem;margin:.8rem 0}
@@ -37,8 +40,10 @@ background:#e8edf5;color:#33415c}
 .tag.muted{background:#eef0f3;color:#6b7483}
 section.card{border:1px solid #e3e7ee;border-radius:6px;padding:.8rem 1rem;margin:1rem 0}
 section.card.bad{border-color:#e8a39b}
-.grid{display:grid;grid-template-columns:minmax(440px,auto) 1fr;gap:1rem;align-items:start}
+.grid{display:grid;grid-template-columns:auto minmax(0,1fr);gap:1rem;align-items:start}
 .plots{display:flex;flex-wrap:wrap;gap:1.2rem;align-items:flex-start}
+figure.figure{margin:.3rem 0}figure.figure figcaption{font-size:.85rem;font-weight:600;
+color:#4a5363;margin:0 0 .25rem}
 .muted{color:#7b8493}
 """
 
@@ -84,6 +89,29 @@ def pct(share: Any) -> str:
     if 0 < number < 0.001:
         return "&lt;0.1%"
     return f"{number * 100:.1f}%"
+
+
+def stamp(value: Any) -> str:
+    """An ISO 8601 time as ``2026-11-29 14:00`` (in UTC); anything else as escaped text."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return text(value)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return fmt(value)
+
+
+def figure(caption: str, svg: str) -> str:
+    """A plot with a visible caption above it."""
+    return f'<figure class="figure"><figcaption>{text(caption, 200)}</figcaption>{svg}</figure>'
+
+
+def wide(table: str) -> str:
+    """A table that scrolls sideways instead of squeezing its columns."""
+    return f'<div class="wide">{table}</div>'
 
 
 def need_mapping(value: Any, what: str, fix: str) -> Mapping[str, Any]:

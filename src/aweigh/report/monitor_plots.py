@@ -29,6 +29,7 @@ INK = "#4a5363"
 AXIS = "#9aa3b2"
 PALETTE = ("#4c78a8", "#e4572e", "#54a24b", "#b279a2", "#f2a541", "#72b7b2", "#9d755d")
 _LABEL_CHARS = 28
+_ROWS_MAX = 20  # up to this many bins get a labelled row each
 _FONT = 'font-family="system-ui,sans-serif" font-size="11"'
 
 
@@ -81,17 +82,17 @@ def overlaid_bins(
 ) -> str:
     """Reference shares as wide pale bars, current shares as narrow bars on top, per bin.
 
-    Few bins get one labelled row each (categories); many get columns with the first and
-    last bin named under the axis (numeric ranges).
+    Up to 20 bins get one labelled row each, with "reference -> current" shares; more get
+    columns with the first and last bin named under the axis.
     """
     top = max([*reference, *current, 0.0]) or 1.0
     tips = [
         f"{label}: reference {r:.1%}, current {c:.1%}"
         for label, r, c in zip(labels, reference, current, strict=True)
     ]
-    if len(labels) <= 12:
+    if len(labels) <= _ROWS_MAX:
         row, label_width = 20, width * 0.38
-        room = width - label_width - 56
+        room = width - label_width - 72
         height = row * max(len(labels), 1) + 24
         parts = [_open("bins", title, width, height)]
         for i, (label, r, c) in enumerate(zip(labels, reference, current, strict=True)):
@@ -105,7 +106,7 @@ def overlaid_bins(
                 f' height="{row - 4}" fill="{REFERENCE}">{tip}</rect>'
                 f'<rect x="{_num(label_width)}" y="{y + 6}" width="{_num(max(room * c / top, 1))}"'
                 f' height="{row - 12}" fill="{CURRENT}">{tip}</rect>'
-                + _text(label_width + room * max(r, c) / top + 4, y + 14, f"{c:.0%}")
+                + _text(label_width + room * max(r, c) / top + 4, y + 14, f"{r:.0%}\u2192{c:.0%}")
             )
         parts.append(
             _legend([("reference", REFERENCE, False), ("current", CURRENT, False)], height - 4)
@@ -323,6 +324,8 @@ def reliability(
         + _text(pad - 4, 8 + side, "0", anchor="end")
         + _text(pad - 4, 16, "1", anchor="end")
         + _text(pad + side / 2, 8 + side + 26, "mean predicted", anchor="middle")
+        + f'<text x="12" y="{_num(8 + side / 2)}" text-anchor="middle" fill="{INK}" '
+        f'transform="rotate(-90 12 {_num(8 + side / 2)})">observed</text>'
     )
     points = [
         (p, o, c)

@@ -15,7 +15,7 @@ from typing import Any
 
 from aweigh.core.errors import InvalidInputError
 from aweigh.report import monitor_plots as plots
-from aweigh.report.monitor_page import as_float, fmt, page, pct, text
+from aweigh.report.monitor_page import as_float, figure, fmt, page, pct, stamp, text, wide
 
 __all__ = ["quality_sections", "render_quality_html"]
 
@@ -150,9 +150,11 @@ def _metric_plot(name: str, groups: Mapping[str, Sequence[Mapping[str, Any]]], s
         return ""
     y_range = (0.0, 1.0) if name in _RANGE_01 else None
     labels = _x_labels(groups)
-    return plots.lines(
+    svg = plots.lines(
         series, title=f"{name} over time ({span})", x_labels=labels, y_range=y_range, tips=tips
     )
+    kinds = "realised (solid) and estimated (dashed)" if len(series) > len(groups) else "realised"
+    return figure(f"{name}: {kinds}", svg)
 
 
 def _x_labels(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[str, str]:
@@ -174,12 +176,13 @@ def _coverage_plot(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     series = [s for s in series if any(y is not None for y in s.ys)]
     if not series:
         return ""
-    return plots.lines(
+    svg = plots.lines(
         series,
         title="label coverage over time (share of predictions with a label)",
         x_labels=_x_labels(groups),
         y_range=(0.0, 1.0),
     )
+    return figure("label coverage: share of predictions with a label", svg)
 
 
 def _calibration_bins(window: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -213,14 +216,13 @@ def _reliability(windows: Sequence[Mapping[str, Any]]) -> list[str]:
         cells = [v for _, v in sorted(pooled.items(), key=lambda kv: as_float(kv[0][0]) or 0.0)]
         if not cells:
             continue
-        out.append(
-            plots.reliability(
-                [c[0] / c[2] for c in cells],
-                [c[1] / c[2] for c in cells],
-                [int(c[2]) for c in cells],
-                title=f"reliability of {key} (all windows pooled)",
-            )
+        svg = plots.reliability(
+            [c[0] / c[2] for c in cells],
+            [c[1] / c[2] for c in cells],
+            [int(c[2]) for c in cells],
+            title=f"reliability of {key} (all windows pooled)",
         )
+        out.append(figure(f"reliability of {key}, all windows", svg))
     return out
 
 
@@ -237,7 +239,7 @@ def _delay(window: Mapping[str, Any]) -> str:
 def _table(windows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
     shown = list(names[:4])
     head = (
-        "<tr><th class='text'>start</th><th class='text'>end</th><th>version</th>"
+        "<tr><th>start (UTC)</th><th>end</th><th>version</th>"
         "<th class='text'>segment</th><th>predictions</th><th>labelled</th><th>coverage</th>"
         + "".join(f"<th>{text(n)}</th><th>{text(n)} (est.)</th>" for n in shown)
         + "<th>label delay p50</th><th>invalid labels</th><th>unknown labels</th></tr>"
@@ -250,14 +252,14 @@ def _table(windows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
             for n in shown
         )
         rows.append(
-            f"<tr><td class='text'>{text(w.get('start'))}</td><td class='text'>"
-            f"{text(w.get('end', ''))}</td><td>{fmt(w.get('version'))}</td>"
+            f"<tr><td>{stamp(w.get('start'))}</td><td>{stamp(w.get('end'))}</td>"
+            f"<td>{fmt(w.get('version'))}</td>"
             f"<td class='text'>{text(_segment(w))}</td><td>{fmt(w.get('n'))}</td>"
             f"<td>{fmt(w.get('n_labeled'))}</td><td>{pct(_coverage(w))}</td>{cells}"
             f"<td>{_delay(w)}</td><td>{fmt(w.get('invalid_labels'))}</td>"
             f"<td>{fmt(w.get('unknown_labels'))}</td></tr>"
         )
-    return f"<table class='quality'>{head}{''.join(rows)}</table>"
+    return wide(f"<table class='quality'>{head}{''.join(rows)}</table>")
 
 
 def _summary(windows: Sequence[Mapping[str, Any]], groups: Mapping[str, Any], first: str) -> str:
@@ -270,11 +272,11 @@ def _summary(windows: Sequence[Mapping[str, Any]], groups: Mapping[str, Any], fi
         estimated = _value(_metrics(last, True).get(first)) if first else None
         latest.append(
             f"<li>{text(key)}: {text(first)} {fmt(realised)} realised, {fmt(estimated)} "
-            f"estimated, coverage {pct(_coverage(last))} (window {text(last.get('start'))})</li>"
+            f"estimated, coverage {pct(_coverage(last))} (window {stamp(last.get('start'))})</li>"
         )
     return (
         f'<div class="summary" id="quality-summary"><b>{len(windows)} windows</b> from '
-        f"{text(windows[0].get('start'))} to {text(windows[-1].get('end') or '')}; latest:"
+        f"{stamp(windows[0].get('start'))} to {stamp(windows[-1].get('end'))} UTC; latest:"
         f"<ul>{''.join(latest)}</ul></div>"
     )
 
