@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -194,25 +195,47 @@ def test_quality_of_an_unknown_model_is_not_found() -> None:
     assert_error(run("quality", "--model", "ghost"), "model_not_found", "ghost")
 
 
-def test_quality_report_from_stored_windows(model_files: ModelFiles) -> None:
+def _record(hour: int, payload: dict[str, Any]) -> MonitorRecord:
+    start = datetime(2026, 11, 20, tzinfo=UTC) + timedelta(hours=hour)
+    return MonitorRecord(
+        id=f"q{hour}",
+        model="income",
+        version=1,
+        kind="quality",
+        window_start=start,
+        window_end=start + timedelta(hours=1),
+        created_at=start + timedelta(hours=1),
+        summary="accuracy 0.84",
+        payload=payload,
+    )
+
+
+def test_quality_report_from_the_monitors_stored_records(model_files: ModelFiles) -> None:
     register_income(model_files)
     assert_error(run("quality", "--model", "income"), "not_found", "No stored quality windows")
     store = registry().store
-    start = datetime(2026, 11, 20, tzinfo=UTC)
     for hour in range(3):
-        window = quality_window(hour)
-        store.save_monitor_record(
-            MonitorRecord(
-                id=f"q{hour}",
-                model="income",
-                version=1,
-                kind="quality",
-                window_start=start + timedelta(hours=hour),
-                window_end=start + timedelta(hours=hour + 1),
-                created_at=start + timedelta(hours=hour + 1),
-                summary="accuracy 0.84",
-                payload=window,
-            )
-        )
-    path = run_ok("quality", "--model", "income", "--version", "1")
-    assert "3 windows" in path.read_text(encoding="utf-8")
+        overall = quality_window(0) | {"version": None, "start": "2016-01-01T00:00:00+00:00"}
+        by_sex = [quality_window(0) | {"segment": {"sex": sex}} for sex in ("Female", "Male")]
+        payload = {"rows": 1000, "task": "classification", "overall": overall, "segments": by_sex}
+        store.save_monitor_record(_record(hour, payload))
+    store.save_monitor_record(_record(3, {"rows": 0, "overall": None, "segments": []}))
+    data = Path("windows.json")
+    page = run_ok("quality", "--model", "income", "--version", "1", "--json", data)
+    assert "3 windows" in page.read_text(encoding="utf-8")
+    windows = json.loads(data.read_text(encoding="utf-8"))
+    assert [w["start"] for w in windows] == [
+        f"2026-11-20T0{h}:00:00+00:00" for h in range(3)
+    ]  # the record's window, not the one-slot window the monitor computed over
+    assert {w["version"] for w in windows} == {1}
+    with_segments = run_ok("quality", "--model", "income", "--segments")
+    assert "9 windows" in with_segments.read_text(encoding="utf-8")
+    assert "v1 sex=Female" in with_segments.read_text(encoding="utf-8")
+
+
+def test_a_record_holding_one_window_is_read_as_it_is() -> None:
+    window = quality_window(5) | {"version": 2}
+    [read] = report.windows_of(_record(0, window), segments=True)
+    assert read["start"] == "2026-11-20T00:00:00+00:00"
+    assert read["version"] == 2
+    assert read["metrics"] == window["metrics"]

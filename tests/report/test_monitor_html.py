@@ -336,3 +336,28 @@ def test_fairness_estimates_read_from_each_shape() -> None:
     assert monitor_fairness.estimate({"x": 1, "x_low": 0, "x_high": 2}, "x") == (1, 0, 2)
     assert monitor_fairness.estimate({"x": 1, "x_ci": [0, 2]}, "x") == (1, 0, 2)
     assert monitor_fairness.estimate({}, "x") == (None, None, None)
+
+
+def test_missing_share_and_multivariate_checks_get_their_own_plots() -> None:
+    missing = drift_result("occupation", drifted=True, effect=0.3, method="missing_share")
+    missing["detail"] = {"reference_share": 0.06, "current_share": 0.3}
+    domain = drift_result("*", drifted=True, effect=0.2, method="domain_classifier")
+    domain.update(kind="multivariate")
+    domain["detail"] = {"top_features": [{"column": "age", "importance": 0.15}]}
+    page = render_drift_html(drift_report([missing, domain]))
+    summary = _summary(page, "drift-summary")
+    assert '<li class="drifted-column">occupation</li>' in summary
+    assert "<li class='drifted-check'>all features (domain classifier)</li>" in summary
+    assert 'aria-label="missing share of occupation"' in page
+    assert "missing: reference 6.0%, current 30.0%" in page
+    assert 'aria-label="features that tell reference and current apart' in page
+    assert "no distribution detail" not in page
+
+
+def test_checks_of_one_column_share_one_card() -> None:
+    ks = drift_result("age", drifted=False, effect=0.01)
+    missing = drift_result("age", drifted=True, effect=0.3, method="missing_share", detail={})
+    page = render_drift_html(drift_report([ks, missing]))
+    assert page.count('<section class="card') == 1
+    assert page.count("plot-bins") == 1  # the KS bins, drawn once
+    assert "1 of 1 columns drifted" in page

@@ -19,7 +19,7 @@ import typer
 from aweigh.cli._context import registry
 from aweigh.cli._io import read_table
 from aweigh.cli.app import handle_errors
-from aweigh.core.entities import thaw
+from aweigh.core.entities import MonitorRecord, thaw
 from aweigh.core.errors import InvalidInputError, NotFoundError
 
 app = typer.Typer(
@@ -179,17 +179,44 @@ def _windows_from_json(path: Path) -> list[Any]:
     return loaded
 
 
-def _stored_windows(model: str, version: int | None, limit: int) -> list[Any]:
+def windows_of(record: MonitorRecord, *, segments: bool) -> list[dict[str, Any]]:
+    """The quality windows of one stored record, timed by the record's window.
+
+    The monitor stores ``{"overall": window, "segments": [window, ...], ...}`` with each
+    window computed over the whole record; a record may also hold one window itself.
+    """
+    payload = thaw(record.payload)
+    if isinstance(payload, dict) and "overall" in payload:
+        found = [payload.get("overall")]
+        if segments:
+            found += list(payload.get("segments") or [])
+    else:
+        found = [payload]
+    out = []
+    for window in found:
+        if not isinstance(window, dict):
+            continue
+        window = dict(window)
+        window["start"] = record.window_start.isoformat()
+        window["end"] = record.window_end.isoformat()
+        if window.get("version") is None:
+            window["version"] = record.version
+        out.append(window)
+    return out
+
+
+def _stored_windows(model: str, version: int | None, limit: int, segments: bool) -> list[Any]:
     reg = registry()
     reg.get_model(model)  # NotFoundError naming the model when it is not registered
     records = reg.store.monitor_records(model, version=version, kind="quality", limit=limit)
-    if not records:
+    windows = [w for r in reversed(records) for w in windows_of(r, segments=segments)]
+    if not windows:
         which = f"{model} version {version}" if version is not None else model
         raise NotFoundError(
-            f"No stored quality windows for {which}. The monitor stores them once labelled "
-            "predictions arrive; or pass windows with --from-json FILE."
+            f"No stored quality windows for {which}. The monitor stores them once "
+            "predictions arrive ('aweigh monitor run'); or pass windows with --from-json FILE."
         )
-    return [thaw(r.payload) for r in reversed(records)]
+    return windows
 
 
 @app.command("quality")
@@ -203,6 +230,9 @@ def quality(
         Path | None, typer.Option(help="Draw windows from this JSON file instead of the store.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many recent windows.")] = 1000,
+    segments: Annotated[
+        bool, typer.Option("--segments/--no-segments", help="Also draw each stored segment.")
+    ] = False,
     out: Out = None,
     json_out: JsonOut = None,
     title: Title = None,
@@ -219,7 +249,7 @@ def quality(
         name = title or f"Quality: {from_json.name}"
     else:
         assert model is not None
-        windows = _stored_windows(model, version, limit)
+        windows = _stored_windows(model, version, limit, segments)
         name = title or f"Quality of {model}" + (f" version {version}" if version else "")
     html = render_quality_html(windows, title=name)
     summary = f"{len(windows)} quality windows."
