@@ -1,4 +1,4 @@
-"""``python -m bench [all|registry|serving|events|validation|privacy] [options]``: run
+"""``python -m bench [all|registry|serving|events|validation|privacy|drift] [options]``: run
 benchmarks (default: all)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark",
         nargs="?",
         default="all",
-        choices=["all", "registry", "serving", "events", "validation", "privacy"],
+        choices=["all", "registry", "serving", "events", "validation", "privacy", "drift"],
     )
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--skip-mlflow", action="store_true", help="registry: aweigh's sides only")
@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.benchmark in ("all", "privacy"):
         status |= _script("bench.privacy_scan", *(["--rows", "200000"] if args.quick else []))
         status |= _script("bench.privacy_redaction")
+    if args.benchmark in ("all", "drift"):
+        from bench import drift
+
+        status |= drift.main(quick=args.quick, command=command)
     return status
 
 
