@@ -39,6 +39,7 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	./scripts/ensure-servers.sh
+	./scripts/ensure-browser.sh
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test

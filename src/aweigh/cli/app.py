@@ -53,6 +53,7 @@ def _register_commands() -> None:
         monitor,
         predict,
         privacy,
+        report,
         serve,
     )
 
@@ -68,6 +69,7 @@ def _register_commands() -> None:
     app.add_typer(monitor.app, name="monitor")
     app.add_typer(fairness.app, name="fairness")
     app.add_typer(alerts.app, name="alerts")
+    app.add_typer(report.app, name="report")
 
 
 _register_commands()
