@@ -24,15 +24,28 @@ def config() -> dict[str, Any]:
     return loaded
 
 
-def rss_mb() -> float:
-    """This process's resident memory now, in MiB (0.0 where /proc is missing)."""
+def _status_mb(key: str) -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (0.0 where /proc is missing)."""
+    return _status_mb("VmRSS:")
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory since it started (``VmHWM``), in MiB.
+
+    Unlike ``ru_maxrss`` it starts afresh at ``exec``, so it never includes the memory
+    of the parent the process was forked from.
+    """
+    return _status_mb("VmHWM:")
 
 
 class Clock:
@@ -70,4 +83,7 @@ def emit(result: dict[str, Any]) -> None:
     """Print the result line (last on stdout) with the netguard's log of network attempts."""
     log = os.environ.get("BENCH_NETGUARD_LOG")
     attempts = Path(log).read_text().splitlines() if log and Path(log).exists() else []
-    print(json.dumps({**result, "network_attempts": attempts}), flush=True)
+    print(
+        json.dumps({**result, "peak_self_mb": peak_mb(), "network_attempts": attempts}),
+        flush=True,
+    )

@@ -269,3 +269,23 @@ def describe() -> dict[str, Any]:
         "missing_share": MISSING_SHARE,
         "segment_rows": SEGMENT_ROWS,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.peers.drift_data ROWS FOLDER``: write both windows and the event
+    log into FOLDER; print the number of segments."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    rows, folder = int(args[0]), Path(args[1])
+    reference = make_window(rows, current=False)
+    write_plain(reference, folder / "reference.parquet")
+    del reference
+    current = make_window(rows, current=True)
+    write_plain(current, folder / "current.parquet")
+    print(write_event_log(current, folder / "events"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
