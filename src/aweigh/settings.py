@@ -122,9 +122,12 @@ class Settings(BaseSettings):
         description="How often a running server computes drift, quality and fairness (0: never).",
     )
     monitor_every_events: int = Field(
-        default=50_000,
+        default=1_000_000,
         ge=0,
-        description="Also run the monitor after this many new predictions (0: by time only).",
+        description=(
+            "Also run the monitor after this many new predictions, at most once a "
+            "minute (0: by time only)."
+        ),
     )
     monitor_window_s: int = Field(
         default=3600,

@@ -64,8 +64,11 @@ async def test_an_admin_run_computes_windows_the_route_and_metrics_show(
 
 
 async def test_the_schedule_runs_a_pass_after_enough_new_predictions(
-    make_client: Any, adult_rows: pd.DataFrame, registry: Registry
+    make_client: Any, adult_rows: pd.DataFrame, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from aweigh.serving import monitoring
+
+    monkeypatch.setattr(monitoring, "MIN_GAP_S", 0.0)  # not a minute between passes here
     async with make_client(
         monitor_interval_s=3600, monitor_every_events=100, monitor_reference_events=100
     ) as client:

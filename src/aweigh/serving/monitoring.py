@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aweigh.monitor")
 MAX_LIMIT = 1000
+MIN_GAP_S = 60.0  # event-triggered passes: at most one a minute (a pass reads its window)
 
 
 class Gauges:
@@ -75,7 +76,8 @@ class Gauges:
 
 
 async def schedule(state: AppState) -> None:
-    """Run a monitor pass every interval, or sooner after enough new predictions."""
+    """Run a monitor pass every interval, or sooner after enough new predictions (but at
+    most once a minute: each pass re-reads the open window, which grows with traffic)."""
     settings = state.settings
     interval = settings.monitor_interval_s
     every = settings.monitor_every_events
@@ -83,8 +85,13 @@ async def schedule(state: AppState) -> None:
     last_at, last_count = loop.time(), state.recorder.recorded
     while True:
         await asyncio.sleep(min(5.0, interval))
-        due = loop.time() - last_at >= interval
-        busy = every > 0 and state.recorder.recorded - last_count >= every
+        since = loop.time() - last_at
+        due = since >= interval
+        busy = (
+            every > 0
+            and since >= min(MIN_GAP_S, interval)
+            and state.recorder.recorded - last_count >= every
+        )
         if not (due or busy):
             continue
         last_at, last_count = loop.time(), state.recorder.recorded
