@@ -979,6 +979,9 @@ def profile_text(summary: dict[str, Any], server: str, model: str) -> str:
 
 
 # -- the demo server's RSS, predict timing, event log --------------------------------------
+IDLE_S = 6.0  # seconds after the warm-up burst at which "idle" RSS is read
+
+
 def demo_rss(workdir: Path, warm_s: int) -> dict[str, Any]:
     """Idle RSS of ``aweigh serve`` with the demo model (``aweigh demo --rows 200`` first)."""
     from aweigh.demo.run import MODEL_NAME
@@ -1013,6 +1016,8 @@ def demo_rss(workdir: Path, warm_s: int) -> dict[str, Any]:
         warm = wrk(server.base + path, lua_script(workdir / "demo.lua", body), 32, max(warm_s, 2))
         out["warmup"] = {k: warm[k] for k in ("requests", "rps", "p50_ms", "p99_ms", "non_2xx")}
         time.sleep(1.0)
+        out["rss_after_burst"] = rss_mb(server.process.pid)
+        time.sleep(IDLE_S - 1.0)  # idle: the server trims its heap 2-4 s after traffic stops
         out["rss_idle"] = rss_mb(server.process.pid)
         out["models"] = json.loads(http(server.base + "/readyz")[1])["models"]
     out["network_attempts"] = _netguard(workdir)

@@ -48,24 +48,34 @@ def model_ref(name: str, version: str | None, alias: str | None) -> ModelRef:
     return parse_ref(name)
 
 
+#: how long a request waits for its batch before the server starts watching for the
+#: client's disconnect; most requests are answered sooner and never pay for a watcher
+WATCH_AFTER_S = 0.02
+
+
 async def run_prediction(
     state: AppState, request: Request, served: Served, columns: dict[str, list[Any]], rows: int
 ) -> Prediction:
-    """Batch and compute; raise ClientGoneError if the client left while waiting."""
+    """Batch and compute; raise ClientGoneError if the client left while waiting.
+
+    The wait is not watched at first: a timer starts a watcher task only if the answer
+    takes longer than :data:`WATCH_AFTER_S`. A watcher that sees the client go cancels
+    this request's task, so a queued request whose client left never reaches the model.
+    """
     assert served.batcher is not None
     started = time.perf_counter()
-    job = asyncio.ensure_future(served.batcher.submit(columns, rows))
-    watcher = asyncio.ensure_future(_wait_disconnect(request))
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    watch = _Watch(request, task)
+    timer = loop.call_later(WATCH_AFTER_S, watch.start)
     try:
-        done, _ = await asyncio.wait({job, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not watcher.done():
-            watcher.cancel()
-    if job not in done:
-        job.cancel()
-        raise ClientGoneError
-    try:
-        output = job.result()
+        output = await served.batcher.submit(columns, rows)
+    except asyncio.CancelledError:
+        if watch.gone:
+            task.uncancel()
+            raise ClientGoneError from None
+        raise
     except AweighError:
         raise
     except Exception as exc:
@@ -80,15 +90,38 @@ async def run_prediction(
             "server logs have the details under this request id.",
             {"model": served.version.model_name, "version": served.version.version},
         ) from exc
+    finally:
+        timer.cancel()
+        watch.stop()
     state.metrics.rows.labels(served.version.model_name, str(served.version.version)).inc(rows)
     return Prediction(served, output, (time.perf_counter() - started) * 1000)
 
 
-async def _wait_disconnect(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
+class _Watch:
+    """Watches one request's connection once started; cancels the request when it drops."""
+
+    __slots__ = ("gone", "request", "task", "watcher")
+
+    def __init__(self, request: Request, task: asyncio.Task[Any]) -> None:
+        self.request = request
+        self.task = task
+        self.gone = False
+        self.watcher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.watcher = asyncio.ensure_future(self._run())
+
+    def stop(self) -> None:
+        if self.watcher is not None and not self.watcher.done():
+            self.watcher.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            message = await self.request.receive()
+            if message["type"] == "http.disconnect":
+                self.gone = True
+                self.task.cancel()
+                return
 
 
 def record_task(

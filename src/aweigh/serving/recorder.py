@@ -27,7 +27,7 @@ class Recorder:
         self,
         event_log: EventLog | None,
         *,
-        remember: int = 200_000,
+        remember: int = 20_000,
         secret: bytes | None = None,
         subject_field: str | None = None,
     ) -> None:
