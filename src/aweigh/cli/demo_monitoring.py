@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,12 @@ class Phase:
 
 
 def timed(send: Callable[[], object]) -> tuple[datetime, datetime]:
-    """The time range that covers everything ``send`` did (a second of margin)."""
-    start = datetime.now(UTC) - timedelta(seconds=1)
+    """The time range that covers everything ``send`` did. The server stamps an event
+    just after its reply, and ``send`` ends with the labels, sent after every reply came:
+    so the range holds all of the phase's predictions and none of the next phase's."""
+    start = datetime.now(UTC)
     send()
-    return start, datetime.now(UTC) + timedelta(seconds=1)
+    return start, datetime.now(UTC)
 
 
 def evaluate(
