@@ -11,7 +11,7 @@ full window) and ``class`` (categorical, the label: UP or DOWN). ``date`` is lef
 it is a clock and differs in every window by construction.
 
 Known change to look for: until row 17,424 ``vicprice``, ``vicdemand`` and
-``transfer`` hold constant placeholders (Victoria's data starts later), so from the
+``transfer`` hold one constant filler value (Victoria's data starts later), so from the
 window that contains row 17,424 on, those three should drift against the reference.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,16 @@ def parse_pairs(pairs: list[str], what: str, *, numbers: bool = False) -> dict[s
             raise InvalidInputError(f"The {what} {key.strip()!r} must be a number. Got {raw!r}.")
         out[key.strip()] = value
     return out
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """An ISO 8601 time from the command line (``Z`` allowed); a time without a zone is UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{option} {text!r} is not an ISO 8601 time; write e.g. 2026-11-29T14:00Z "
+            "(UTC unless a zone is given).",
+            {"field": option.lstrip("-")},
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from aweigh.cli._context import registry
+from aweigh.cli._io import parse_time
 from aweigh.cli._render import console, emit_json
 from aweigh.cli.app import handle_errors
 from aweigh.core.clock import SystemClock
@@ -70,14 +71,13 @@ def parse_since(text: str, now: datetime) -> datetime:
     if ago:
         return now - timedelta(seconds=float(ago.group(1)) * _SECONDS[ago.group(2)])
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parse_time(text, "--since")
+    except InvalidInputError:
         raise InvalidInputError(
             f"--since must be a time like 2026-03-01T12:00 (UTC unless a zone is given) or a "
             f"span back from now like 30m, 24h, 7d; got {text!r}.",
             {"field": "since"},
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def alerts_table(alerts: Sequence[AlertRecord], state: str) -> Table:

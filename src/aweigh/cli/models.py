@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from aweigh.cli._context import registry
-from aweigh.cli._io import parse_pairs, read_table
+from aweigh.cli._io import parse_pairs, parse_time, read_table
 from aweigh.cli._render import (
     console,
     emit_json,
@@ -191,7 +190,7 @@ def history(
     """Show who moved which alias from what to what, when and why."""
     reg = registry()
     if at is not None:
-        when = _parse_time(at)
+        when = parse_time(at, "--at")
         which = alias_name or "champion"
         found = reg.alias_at(name, which, when)
         if as_json:
@@ -239,13 +238,3 @@ def delete(
         emit_json({"deleted": refs})
     else:
         console.print(f"Deleted {', '.join(refs) if refs else 'the model (no versions)'}.")
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"Cannot read the time {text!r}; use ISO 8601 like 2026-11-29T10:00:00Z."
-        ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from aweigh.cli._io import parse_time
 from aweigh.cli._render import console
 from aweigh.cli.app import handle_errors
 from aweigh.core.errors import InvalidInputError
@@ -16,20 +16,6 @@ from aweigh.core.errors import InvalidInputError
 app = typer.Typer(
     no_args_is_help=True, help="Watch served models: drift, live quality, fairness, alerts."
 )
-
-
-def parse_moment(text: str | None, what: str) -> datetime | None:
-    """An ISO 8601 time from the command line; naive times are read as UTC."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"--{what} {text!r} is not an ISO 8601 time; write e.g. 2026-11-29T14:00 "
-            "(UTC unless an offset is given)."
-        ) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _service() -> Any:
@@ -53,7 +39,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """Recompute the windows that changed since the last pass (or one window you name)."""
-    begin, finish = parse_moment(start, "start"), parse_moment(end, "end")
+    begin = parse_time(start, "--start") if start is not None else None
+    finish = parse_time(end, "--end") if end is not None else None
     if (begin is not None or version is not None) and (
         model is None or version is None or begin is None
     ):

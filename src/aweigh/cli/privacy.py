@@ -4,7 +4,6 @@ requests (erasure, access, exposure), retention and receipts."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import typer
 from rich.table import Table
 
 from aweigh.cli._context import registry
-from aweigh.cli._io import read_table
+from aweigh.cli._io import parse_time, read_table
 from aweigh.cli._render import console, emit_json
 from aweigh.cli.app import handle_errors
 from aweigh.core.entities import thaw
@@ -33,16 +32,6 @@ def _service() -> Any:
     settings = load_settings()
     log = build_event_log(settings) if settings.events_enabled else None
     return build_privacy(settings, registry(), log)
-
-
-def _time(text: str, option: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"{option} {text!r} is not an ISO 8601 time such as 2026-11-01T00:00Z."
-        ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @app.command("scan")
@@ -146,7 +135,7 @@ def exposure(
     as_json: JsonFlag = False,
 ) -> None:
     """Which subjects' data the event log held in a time range (breach notifications)."""
-    found = _service().exposure(_time(start, "--from"), _time(end, "--to"))
+    found = _service().exposure(parse_time(start, "--from"), parse_time(end, "--to"))
     rows = found.to_pylist()
     if as_json:
         emit_json(rows)

@@ -36,7 +36,7 @@ def _class_values(version: ModelVersion, text: pa.ChunkedArray | pa.Array) -> li
     from aweigh.monitor.quality_labels import coerce_classes
 
     classes = list(version.output.classes)
-    coerced = coerce_classes(text.to_pylist(), classes)
+    coerced = coerce_classes(text.to_numpy(zero_copy_only=False), classes)
     lookup = np.array([*classes, None, None], dtype=object)  # -2 and -1 index the Nones
     return list(lookup[coerced.codes])
 
