@@ -342,3 +342,33 @@ def test_a_restarted_monitor_reuses_the_stored_baseline(world: World) -> None:
     assert a is not None
     assert b is not None
     assert a.payload["outputs"] == b.payload["outputs"]
+
+
+@pytest.mark.parametrize(
+    ("alerts", "message"),
+    [
+        ({"rule": []}, "unknown key"),
+        ({"rules": [{"name": "x", "metric": "drift.dataset", "condition": "about 3"}]}, "x"),
+        ({"sinks": [{"type": "pager"}]}, "'type'"),
+    ],
+)
+def test_bad_alert_config_is_a_config_error_naming_it(
+    tmp_path: Path, alerts: dict[str, Any], message: str
+) -> None:
+    from aweigh.bootstrap import build_monitor
+    from aweigh.core.errors import ConfigError
+    from aweigh.settings import Settings
+
+    with pytest.raises(ConfigError, match=message):
+        build_monitor(Settings(home=tmp_path, alerts=alerts), MemoryStore())
+
+
+def test_the_configured_rules_and_sinks_reach_the_service(tmp_path: Path) -> None:
+    from aweigh.bootstrap import build_monitor
+    from aweigh.settings import Settings
+
+    rule = {"name": "acc", "metric": "quality.accuracy", "condition": "< 0.8"}
+    service = build_monitor(Settings(home=tmp_path, alerts={"rules": [rule]}), MemoryStore())
+    assert service.engine is not None
+    assert [r.name for r in service.engine.rules] == ["acc"]
+    assert len(service.sinks) == 1  # the log, when no sink is configured
