@@ -6,6 +6,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
+# `aweigh serve` runs under Python's -OO (see serve_lean in README): byte-compile its
+# .opt-2.pyc files once here, or every server start would compile them (where bytecode
+# is not written, e.g. PYTHONDONTWRITEBYTECODE) or the first one would. An optimisation
+# only, so a file some package ships that does not compile is not an error.
+OPT2   := $(BIN)/python -OO -m compileall -qq -j 0 $(VENV)/lib src > /dev/null 2>&1 || true
 TEST_EXTRAS := dev,postgres,redis,onnx,lightgbm,xgboost,polars,torch,ray
 
 .PHONY: demo test lint typecheck bench clean help
@@ -22,10 +27,12 @@ $(BIN)/python:
 
 $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
+	@$(OPT2)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
+	@$(OPT2)
 	@touch $@
 
 demo: $(VENV)/.installed-core

@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 
 from tests.serving._process_support import (
+    AWEIGH,
     Server,
     Trained,
     columns,
@@ -804,3 +805,34 @@ def _json_lines(text: str) -> list[Any]:
             except ValueError:
                 continue
     return found
+
+
+# -- the lean process ---------------------------------------------------------------
+def _proc_of(pid: int) -> tuple[list[str], dict[str, str]]:
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    pairs = (item.decode().partition("=") for item in environ if item)
+    return [a.decode() for a in cmdline if a], {k: v for k, _, v in pairs}
+
+
+def test_process_server_serves_lean_under_the_pid_it_was_started_with(
+    cancer_home: Path, trained: Trained
+) -> None:
+    with running_server(cancer_home, log_name="lean.log") as server:
+        args, env = _proc_of(server.proc.pid)
+        assert args[1:4] == ["-m", "aweigh", "serve"], args
+        assert env.get("PYTHONOPTIMIZE") == "2", args
+        assert env.get("ARROW_DEFAULT_MEMORY_POOL") == "system"
+        assert httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200
+
+
+def test_process_serve_lean_false_keeps_the_process_as_started(
+    cancer_home: Path, trained: Trained
+) -> None:
+    with running_server(
+        cancer_home, env={"AWEIGH_SERVE_LEAN": "false"}, log_name="not-lean.log"
+    ) as server:
+        args, env = _proc_of(server.proc.pid)
+        assert args[1] == str(AWEIGH), args
+        assert "PYTHONOPTIMIZE" not in env
+        assert httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200

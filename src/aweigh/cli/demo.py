@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-import httpx
 import numpy as np
 import pandas as pd
 import typer
@@ -164,6 +163,8 @@ def _server(port: int) -> Iterator[str]:
 
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    import httpx  # here, not at the top: `aweigh serve` imports this module too
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -209,6 +210,8 @@ def _send_traffic(
 
 
 def _summary(base_url: str, traffic: object, concurrency: int) -> Table:
+    import httpx
+
     from aweigh.demo.traffic import TrafficResult, scrape
 
     assert isinstance(traffic, TrafficResult)

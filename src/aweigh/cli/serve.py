@@ -10,7 +10,7 @@ import typer
 
 from aweigh.cli.app import handle_errors
 from aweigh.serving.logs import configure_logging
-from aweigh.serving.process import limit_malloc_arenas, use_system_memory_pool
+from aweigh.serving.process import limit_malloc_arenas, restart_lean, use_system_memory_pool
 from aweigh.settings import Settings, load_settings, settings_env
 
 
@@ -52,6 +52,8 @@ def serve(
     }
     overrides["log_level"] = log_level.lower()
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    if settings.serve_lean:
+        restart_lean()  # once, before anything is served; same pid, same arguments
     run_server(settings)
 
 

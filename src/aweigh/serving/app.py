@@ -129,14 +129,16 @@ def _watch_monitor(state: AppState) -> None:
     state.metrics.watch("monitor", gauges.families)
 
 
-GC_THRESHOLDS = (50_000, 20, 20)
+GC_THRESHOLDS = (20_000, 10, 10)
 
 
 def tune_gc() -> None:
     """Fewer, cheaper collections: the server allocates many short-lived objects per
     request, and Python's default (a collection every 700 allocations, full ones walking
     every queued event) cost a quarter of the busy time under load (profiled in
-    BENCHMARKS.md). Objects alive after start-up (loaded models) are frozen out of it."""
+    BENCHMARKS.md). Objects alive after start-up (loaded models) are frozen out of it,
+    after start-up's garbage is collected (frozen garbage would never be freed)."""
+    gc.collect()
     gc.set_threshold(*GC_THRESHOLDS)
     gc.freeze()
 
@@ -152,6 +154,7 @@ async def _startup(state: AppState) -> None:
         state.started = True
         if state.settings.gc_tuning:
             tune_gc()
+        trim_malloc()  # loading's freed buffers: an idle server starts at its true size
 
 
 async def _refresh_aliases(state: AppState) -> None:

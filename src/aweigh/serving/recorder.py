@@ -2,19 +2,19 @@
 
 ``Recorder`` never raises into a request: the event log's ``append`` only enqueues,
 and anything unexpected is logged and counted. It remembers recent request ids (a
-bounded LRU) so feedback can be matched without touching disk; older ids are looked
-up in the event log itself, so a label may arrive days later.
+bounded ring, :mod:`aweigh.serving.recent`) so feedback can be matched without touching
+disk; older ids are looked up in the event log itself, so a label may arrive days later.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aweigh.serving.recent import RecentRequests
 from aweigh.storage.events import Event, EventLog
 
 log = logging.getLogger("aweigh.serving")
@@ -34,8 +34,7 @@ class Recorder:
         self.event_log = event_log
         self.secret = secret
         self.subject_field = subject_field
-        self._recent: OrderedDict[str, tuple[str, int, int, str | None]] = OrderedDict()
-        self._remember = remember
+        self._recent = RecentRequests(remember)
         self.failures = 0
         self.recorded = 0  # rows predicted (the monitor's event trigger, the idle trimmer)
 
@@ -61,12 +60,12 @@ class Recorder:
         """
         self.recorded += rows
         if self.event_log is None:
-            self._remember_id(request_id, model, version, rows, None)
+            self._recent.add(request_id, model, version, None)
             return
         try:
             now = datetime.now(UTC)
             subjects = self._subjects(columns, rows, subject_id)
-            self._remember_id(request_id, model, version, rows, subjects[0] if rows else None)
+            self._recent.add(request_id, model, version, subjects[0] if rows else None)
             if redactor is not None:
                 columns = redactor.redact_columns(columns, rows)
             purposes, child = consent
@@ -118,25 +117,19 @@ class Recorder:
 
         return hash_subject(self.secret, str(subject_id))
 
-    def _remember_id(
-        self, request_id: str, model: str, version: int, rows: int, subject: str | None
-    ) -> None:
-        self._recent[request_id] = (model, version, rows, subject)
-        if len(self._recent) > self._remember:
-            self._recent.popitem(last=False)
-
     def feedback(self, model: str, items: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
         """Store labels for known request ids; return how many and the unknown ids."""
         started = time.perf_counter()
         known: dict[str, int | None] = {}
         subjects: dict[str, str | None] = {}
         missing: list[str] = []
+        recent = self._recent.find([item["request_id"] for item in items])
         for item in items:
             rid = item["request_id"]
-            hit = self._recent.get(rid)
+            hit = recent.get(rid)
             if hit is not None and hit[0] == model:
                 known[rid] = hit[1]
-                subjects[rid] = hit[3]
+                subjects[rid] = hit[2]
             else:
                 missing.append(rid)
         if missing and self.event_log is not None:
