@@ -467,3 +467,15 @@ def test_huge_strings_hash_by_their_whole_content() -> None:
 
     assert hashes[0] == hashes[2]
     assert len({int(h) for h in hashes}) == 3
+
+
+def test_a_large_batch_is_not_kept_by_reference(delays: np.ndarray) -> None:
+    """update() sorts a big batch once and keeps copies: changing the caller's array later
+    changes nothing, and no level is a view into it."""
+    values = delays.astype(np.float64)  # a copy the test may overwrite
+    sketch = QuantileSketch(2000)
+    sketch.update(values)
+    before = sketch.quantiles([0.1, 0.5, 0.9]).tolist()
+    values[:] = 1e9
+    assert sketch.quantiles([0.1, 0.5, 0.9]).tolist() == before
+    assert all(level.base is None for level in sketch._levels)
