@@ -81,11 +81,17 @@ def phases_table(phases: list[Phase]) -> Table:
         table.add_row(
             p.name,
             f"{drift.get('rows', 0):,}",
-            "[red]" + ", ".join(drifted) + "[/]" if drifted else "[green]none[/]",
+            "[red]" + _first(drifted, 4) + "[/]" if drifted else "[green]none[/]",
             _accuracy(overall, "metrics"),
             _accuracy(overall, "estimated"),
         )
     return table
+
+
+def _first(names: list[str], shown: int) -> str:
+    """The first names and how many more (the lines below the table list them all)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def drift_lines(phase: Phase) -> list[str]:
