@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import shutil
 import subprocess
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -11,7 +14,10 @@ import pandas as pd
 import pytest
 from starlette.routing import Route
 
-from tests.serving.conftest import FEATURES, record
+from aweigh.registry.service import Registry
+from aweigh.serving.app import _trim_when_idle, create_app
+from aweigh.settings import Settings
+from tests.serving.conftest import FEATURES, Running, record
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -114,3 +120,39 @@ async def test_admin_routes_with_a_key_and_an_alias_move(
             "/v1/admin/models/income/aliases/champion", headers=auth, json={"version": "two"}
         )
         assert bad.status_code == 422
+
+
+async def test_the_idle_trimmer_collects_once_after_each_burst() -> None:
+    """Garbage is collected (and malloc trimmed) once traffic stops, not while idle."""
+    state = SimpleNamespace(recorder=SimpleNamespace(recorded=0))
+    full: list[int] = []
+
+    def seen(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1)
+
+    gc.callbacks.append(seen)
+    task = asyncio.create_task(_trim_when_idle(state, every_s=0.02))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.12)
+        assert full == []  # no traffic yet: nothing to give back
+        state.recorder.recorded += 10
+        await asyncio.sleep(0.2)
+        assert len(full) == 1
+        await asyncio.sleep(0.12)
+        assert len(full) == 1  # still idle: once per burst
+    finally:
+        task.cancel()
+        gc.callbacks.remove(seen)
+
+
+async def test_predictions_count_for_the_trimmer_with_the_event_log_off(
+    registry: Registry, settings: dict[str, Any], adult_rows: pd.DataFrame
+) -> None:
+    app = create_app(Settings(**{**settings, "events_enabled": False}), registry=registry)
+    async with Running(app) as client:
+        body = {"instances": [record(adult_rows[FEATURES].iloc[i]) for i in range(3)]}
+        response = await client.post("/v1/models/income/predict", json=body)
+        assert response.status_code == 200, response.text
+        assert app.state.aweigh.event_log is None
+        assert app.state.aweigh.recorder.recorded == 3

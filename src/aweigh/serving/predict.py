@@ -136,6 +136,7 @@ def record_task(
 ) -> BackgroundTask | None:
     """The event-log write that runs after the response is sent."""
     if state.event_log is None:
+        state.recorder.recorded += rows  # still counted: the idle trimmer watches it
         return None
     version = prediction.served.version
     return BackgroundTask(
