@@ -517,9 +517,8 @@ def _from_pandas(name: str, series: Any, notes: list[str]) -> pa.ChunkedArray:
     try:
         return pa.chunked_array([pa.array(series, from_pandas=True)])
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    notes.append(f"column {name!r}: mixes value types; each value is read as text")
-    return pa.chunked_array([pa.array([_as_str(v) for v in series], pa.large_string())])
+        notes.append(f"column {name!r}: mixes value types; each value is read as text")
+        return pa.chunked_array([pa.array([_as_str(v) for v in series], pa.large_string())])
 
 
 def _as_str(value: Any) -> str | None:

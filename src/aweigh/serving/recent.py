@@ -66,11 +66,10 @@ class RecentRequests:
         ordered = hashes[order]
         wanted = np.fromiter((hash(r) for r in request_ids), np.int64, len(request_ids))
         at = np.searchsorted(ordered, wanted, side="right") - 1
+        hit = (at >= 0) & (ordered[at.clip(0)] == wanted)
         found: dict[str, tuple[str, int | None, str | None]] = {}
-        for rid, position in zip(request_ids, at.tolist(), strict=True):
-            if position < 0 or ordered[position] != hash(rid):
-                continue
-            slot = int(order[position])
+        for i in np.flatnonzero(hit).tolist():
+            rid, slot = request_ids[i], int(order[at[i]])
             version = int(self._version[slot])
             found[rid] = (
                 self._models[int(self._model[slot])],
