@@ -621,6 +621,14 @@ def test_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     assert_error(invoke("models", "list"), "config_invalid", "store_busy_timeout_s")
 
 
+def test_serve_with_an_unreadable_serve_lean_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refused before anything starts or restarts (the process is never replaced)."""
+    monkeypatch.setenv("AWEIGH_SERVE_LEAN", "maybe")
+    assert_error(invoke("serve", "--port", "0"), "config_invalid", "serve_lean")
+
+
 def test_missing_config_file_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWEIGH_CONFIG", str(tmp_path / "nope.toml"))
     assert_error(invoke("models", "list"), "config_invalid", "AWEIGH_CONFIG", "nope.toml")
